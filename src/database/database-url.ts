@@ -1,0 +1,25 @@
+import { join, resolve } from 'node:path';
+import { Env } from '../config/env.schema';
+import { EmbeddedPostgres } from './embedded-postgres';
+
+export const EMBEDDED_DATABASE = 'atlas';
+
+export interface ResolvedDatabase {
+  url: string;
+  /** Set when this process started the server and must stop it. */
+  embedded?: EmbeddedPostgres;
+}
+
+/** `DATABASE_URL` when set; otherwise starts the embedded PostgreSQL under `DATA_DIR`. */
+export async function resolveDatabase(env: Env, onLog?: (line: string) => void): Promise<ResolvedDatabase> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+  const embedded = new EmbeddedPostgres({ dataDir: join(resolve(env.DATA_DIR), 'pg'), port: env.EMBEDDED_PG_PORT, onLog });
+  await embedded.start();
+  try {
+    if (!(await embedded.databaseExists(EMBEDDED_DATABASE))) await embedded.createDatabase(EMBEDDED_DATABASE);
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+  return { url: embedded.url(EMBEDDED_DATABASE), embedded };
+}

@@ -1,0 +1,31 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * One domain event, stored once and referenced by every attempt. Rows with no
+ * `fanned_out_at` are the outbox the sweeper drains.
+ */
+@Entity({ name: 'webhook_events' })
+@Index('idx_webhook_events_created_at', ['createdAt'])
+@Index('idx_webhook_events_type_created_at', ['type', 'createdAt'])
+@Index('idx_webhook_events_unfanned', ['createdAt'], { where: 'fanned_out_at IS NULL' })
+export class WebhookEvent {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  type: string;
+
+  /**
+   * The event data as canonical JSON text. The `json` type keeps the text
+   * exactly (unlike jsonb it also accepts \u0000), so the signed body is built
+   * from it without serialising again.
+   */
+  @Column({ type: 'json' })
+  payload: unknown;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'fanned_out_at', type: 'timestamptz', nullable: true })
+  fannedOutAt: Date | null;
+}
