@@ -1,0 +1,40 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/http-exception.filter';
+import { RequestLoggerMiddleware } from './common/request-logger.middleware';
+import { ConfigModule } from './config/config.module';
+import { Env } from './config/env.schema';
+import { dataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+
+export interface AppModuleOptions {
+  env: Env;
+  /** The resolved database: `DATABASE_URL` or the embedded server's URL. */
+  databaseUrl: string;
+}
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot({ env, databaseUrl }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(env),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, env.DB_POOL_SIZE), migrationsRun: true, autoLoadEntities: true, retryAttempts: 0 }),
+        EventEmitterModule.forRoot(),
+        ScheduleModule.forRoot(),
+        AuthModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLoggerMiddleware).forRoutes('*path');
+  }
+}

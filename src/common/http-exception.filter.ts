@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import { AppError } from './app-error';
+
+export interface ErrorBody {
+  status_code: number;
+  error: string;
+  code: string;
+  message: string;
+  details?: unknown;
+  request_id?: string;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/** Connection-level failures of PostgreSQL mean "try later", not a bug. */
+function isDatabaseDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003'].includes(e?.code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e?.message ?? '')
+  );
+}
+
+/** The one place where errors become HTTP responses. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const body = this.toBody(exception, req);
+    if (body.status_code >= 500) {
+      this.logger.error(`${req.method} ${req.path} failed: ${(exception as Error)?.stack ?? String(exception)}`);
+    }
+    if (exception instanceof AppError && exception.headers) {
+      for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
+    }
+    if (!res.headersSent) res.status(body.status_code).json(body);
+  }
+
+  private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
+    const base = { request_id: req.id };
+    if (exception instanceof AppError) {
+      return { status_code: exception.status, error: REASONS[exception.status] ?? 'Error', code: exception.code, message: exception.message, details: exception.details, ...base };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse() as string | { message?: string | string[]; code?: string; details?: unknown };
+      const raw = typeof response === 'string' ? response : response.message;
+      const message = Array.isArray(raw) ? raw.join('; ') : (raw ?? exception.message);
+      const code = (typeof response === 'object' && response.code) || HTTP_CODES[status] || 'ERROR';
+      const details = typeof response === 'object' ? (response.details ?? (Array.isArray(raw) ? raw : undefined)) : undefined;
+      return { status_code: status, error: REASONS[status] ?? 'Error', code, message, details, ...base };
+    }
+    const e = exception as { type?: string; status?: number; message?: string; limit?: number };
+    // body-parser errors
+    if (e?.type === 'entity.parse.failed') {
+      return { status_code: 400, error: REASONS[400], code: 'MALFORMED_JSON', message: `Request body is not valid JSON: ${e.message}`, ...base };
+    }
+    if (e?.type === 'entity.too.large') {
+      return { status_code: 413, error: REASONS[413], code: 'PAYLOAD_TOO_LARGE', message: `Request body is larger than the limit of ${e.limit} bytes`, ...base };
+    }
+    if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return { status_code: e.status, error: REASONS[e.status] ?? 'Error', code: HTTP_CODES[e.status] ?? 'BAD_REQUEST', message: e.message ?? 'Bad request', ...base };
+    }
+    if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '22P02') {
+      return { status_code: 400, error: REASONS[400], code: 'VALIDATION_FAILED', message: 'A value has the wrong format', ...base };
+    }
+    if (isDatabaseDown(exception)) {
+      return { status_code: HttpStatus.SERVICE_UNAVAILABLE, error: REASONS[503], code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', ...base };
+    }
+    return { status_code: 500, error: REASONS[500], code: 'INTERNAL_ERROR', message: 'Internal server error', ...base };
+  }
+}

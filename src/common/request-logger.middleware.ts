@@ -1,0 +1,29 @@
+import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * One structured line per request: method, path (no query string: it may carry
+ * tokens), status, duration, request id. Never headers or bodies.
+ */
+@Injectable()
+export class RequestLoggerMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('HTTP');
+
+  use(req: Request & { id?: string }, res: Response, next: NextFunction): void {
+    const given = req.header('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = `${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms request_id=${id}`;
+      if (res.statusCode >= 500) this.logger.error(line);
+      else this.logger.debug(line);
+    });
+    next();
+  }
+}
