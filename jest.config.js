@@ -1,5 +1,5 @@
 /** Unit tests (pure logic) and e2e tests (real app, real PostgreSQL, real HTTP receivers). */
-const tsJest = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+const tsJest = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
   testTimeout: 60000,

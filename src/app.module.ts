@@ -9,7 +9,10 @@ import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { ConfigModule } from './config/config.module';
 import { Env } from './config/env.schema';
 import { dataSourceOptions } from './database/data-source-options';
+import { DeliveryModule } from './delivery/delivery.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   env: Env;
@@ -29,6 +32,9 @@ export class AppModule implements NestModule {
         ScheduleModule.forRoot(),
         AuthModule,
         HealthModule,
+        EventsModule,
+        WebhooksModule,
+        DeliveryModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
