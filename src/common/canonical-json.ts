@@ -55,20 +55,19 @@ export function canonicalNumber(n: number): string {
   return n.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
-/** UTF-16 unit → a key whose order is code point order (surrogates sort above U+FFFF). */
-function codePointOrder(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
-}
-
-/** Compares two strings by Unicode code point, as Python's `sorted` does. */
+/**
+ * Compares two strings by Unicode code point, as Python's `sorted` does. A UTF-16
+ * unit comparison (JS `sort`) differs above U+FFFF, and a unit remap differs for
+ * lone surrogates (Python orders U+D800 below U+E000); reading code points with
+ * codePointAt handles both. Equal code points have equal widths, so one index serves.
+ */
 export function compareCodePoints(a: string, b: string): number {
   const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointOrder(x) - codePointOrder(y);
+  for (let i = 0; i < len; ) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
   }
   return a.length - b.length;
 }
