@@ -1,0 +1,59 @@
+import { createHmac } from 'node:crypto';
+import { standardWebhooksKey } from './secret';
+
+export const USER_AGENT = 'ATLAS-Webhooks/1.0';
+
+/**
+ * `X-ATLAS-Signature`: hex HMAC-SHA256 keyed with the UTF-8 bytes of the whole
+ * secret (a `whsec_` prefix included) over the exact body bytes. This is what the
+ * ATLAS guide's Python verifier recomputes from `json.dumps(request.json, sort_keys=True)`,
+ * which is why the body must be canonical JSON (src/common/canonical-json.ts).
+ */
+export function atlasSignature(secret: string, body: string | Buffer): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/**
+ * `webhook-signature` (Standard Webhooks): `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`
+ * for each secret, space-separated: the current secret first, then a previous one
+ * still valid during rotation, so receivers holding either secret verify.
+ */
+export function standardWebhookSignature(secrets: string[], msgId: string, timestampSeconds: number, body: string | Buffer): string {
+  const prefix = `${msgId}.${timestampSeconds}.`;
+  let out = '';
+  for (const secret of secrets) {
+    const mac = createHmac('sha256', standardWebhooksKey(secret)).update(prefix).update(body).digest('base64');
+    out += (out === '' ? 'v1,' : ' v1,') + mac;
+  }
+  return out;
+}
+
+export interface SignDeliveryInput {
+  secret: string;
+  /** A rotated-out secret that is still valid: adds a second `webhook-signature` entry. */
+  previousSecret?: string | null;
+  eventId: string;
+  eventType: string;
+  deliveryId: string;
+  attempt: number;
+  timestampSeconds: number;
+  /** The exact bytes that will be sent (canonical JSON). */
+  body: string | Buffer;
+}
+
+/** The headers of one delivery attempt (the webhook's own custom headers are added by the caller). */
+export function signDelivery(input: SignDeliveryInput): Record<string, string> {
+  const { secret, previousSecret, eventId, body, timestampSeconds } = input;
+  const secrets = previousSecret ? [secret, previousSecret] : [secret];
+  return {
+    'Content-Type': 'application/json',
+    'User-Agent': USER_AGENT,
+    'X-ATLAS-Event': input.eventType,
+    'X-ATLAS-Signature': atlasSignature(secret, body),
+    'X-ATLAS-Delivery': input.deliveryId,
+    'X-ATLAS-Attempt': String(input.attempt),
+    'webhook-id': eventId,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': standardWebhookSignature(secrets, eventId, timestampSeconds, body),
+  };
+}
