@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ClaimedAttempt } from './attempt.types';
+import type { AttemptTrigger } from './webhook-log.entity';
+
+interface AttemptRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  trigger: AttemptTrigger;
+  status?: string;
+}
+
+function toClaimed(r: AttemptRow): ClaimedAttempt {
+  return { id: r.id, webhookId: r.webhook_id, eventId: r.event_id, eventType: r.event_type, attempt: r.attempt, trigger: r.trigger };
+}
+
+const RETURNING = 'RETURNING id, webhook_id, event_id, event_type, attempt, trigger';
+
+export interface NewAttempt {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  trigger: AttemptTrigger;
+  /** true: created already claimed by this instance (status sending, leased). */
+  claimed: boolean;
+  scheduledAt?: Date;
+}
+
+/**
+ * The SQL of the delivery queue: `webhook_logs` rows in `pending` are the
+ * queue; a claim moves them to `sending` with a lease (`locked_until`), using
+ * FOR UPDATE SKIP LOCKED so any number of instances can share the table.
+ */
+@Injectable()
+export class AttemptStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Inserts attempts in one statement; claimed ones get a lease of `leaseMs`. */
+  async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<Array<ClaimedAttempt & { claimed: boolean }>> {
+    if (rows.length === 0) return [];
+    const result: AttemptRow[] = await manager.query(
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, locked_until, started_at)
+       SELECT w, e, t, a, tr, CASE WHEN c THEN 'sending' ELSE 'pending' END, COALESCE(s, now()),
+              CASE WHEN c THEN now() + make_interval(secs => $8::double precision / 1000) END,
+              CASE WHEN c THEN now() END
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::timestamptz[]) AS x(w, e, t, a, tr, c, s)
+       ON CONFLICT DO NOTHING
+       ${RETURNING}, status`,
+      [
+        rows.map((r) => r.webhookId),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.eventType),
+        rows.map((r) => r.attempt),
+        rows.map((r) => r.trigger),
+        rows.map((r) => r.claimed),
+        rows.map((r) => r.scheduledAt ?? null),
+        leaseMs,
+      ],
+    );
+    return result.map((r) => ({ ...toClaimed(r), claimed: r.status === 'sending' }));
+  }
+
+  /**
+   * Claims up to `limit` due attempts, oldest first, skipping the webhooks in
+   * `excludeWebhooks` (saturated on this instance).
+   */
+  async claimDue(limit: number, leaseMs: number, excludeWebhooks: string[]): Promise<ClaimedAttempt[]> {
+    if (limit <= 0) return [];
+    const res: [AttemptRow[], number] = await this.db.query(
+      `UPDATE webhook_logs SET status = 'sending', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
+       WHERE id IN (
+         SELECT id FROM webhook_logs
+         WHERE status = 'pending' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
+         ORDER BY scheduled_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       ${RETURNING}`,
+      [limit, leaseMs, excludeWebhooks],
+    );
+    return res[0].map(toClaimed); // UPDATE … RETURNING through TypeORM gives [rows, count]
+  }
+
+  /**
+   * Attempts still `sending` after their lease (their instance died or hung)
+   * go back to `pending`, to be sent again: at least once.
+   */
+  async requeueExpiredLeases(limit = 1000): Promise<number> {
+    const res = await this.db.query(
+      `UPDATE webhook_logs SET status = 'pending', locked_until = NULL, started_at = NULL, scheduled_at = now()
+       WHERE id IN (
+         SELECT id FROM webhook_logs WHERE status = 'sending' AND locked_until < now()
+         LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+      [limit],
+    );
+    return affected(res);
+  }
+
+  /** Gives claimed attempts back to the queue (shutdown, or over a per-endpoint limit). */
+  async release(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE webhook_logs SET status = 'pending', locked_until = NULL, started_at = NULL
+       WHERE id = ANY($1::uuid[]) AND status = 'sending'`,
+      [ids],
+    );
+  }
+
+  /** Cancels every pending attempt of a webhook (it was disabled). */
+  async cancelPending(webhookId: string, reason: string): Promise<number> {
+    const res = await this.db.query(
+      `UPDATE webhook_logs SET status = 'cancelled', success = false, error = $2, finished_at = now(), locked_until = NULL
+       WHERE webhook_id = $1 AND status = 'pending'`,
+      [webhookId, reason],
+    );
+    return affected(res);
+  }
+
+  /** The next attempt number for an event at a webhook (redeliver, recover). */
+  async nextAttemptNumber(manager: EntityManager, webhookId: string, eventId: string): Promise<number> {
+    const [row] = await manager.query(`SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`, [webhookId, eventId]);
+    return Number(row.n);
+  }
+}
+
+/** Row count of an UPDATE/DELETE through DataSource.query (pg returns [rows, count]). */
+export function affected(res: unknown): number {
+  if (Array.isArray(res) && typeof res[1] === 'number') return res[1];
+  return 0;
+}

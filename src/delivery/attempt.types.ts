@@ -1,0 +1,34 @@
+import type { AttemptTrigger } from './webhook-log.entity';
+
+/** An attempt this instance has claimed (status `sending`, leased) and will send. */
+export interface ClaimedAttempt {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  trigger: AttemptTrigger;
+}
+
+/** What one HTTP attempt produced. */
+export interface SendResult {
+  success: boolean;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  /** From Retry-After on 429/503, in ms. */
+  retryAfterMs: number | null;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** A finished attempt, with the follow-up attempt when one is due. */
+export interface AttemptOutcome {
+  attempt: ClaimedAttempt;
+  result: SendResult;
+  /** The next attempt's time, when a retry is scheduled. */
+  nextRetryAt: Date | null;
+}

@@ -1,0 +1,132 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AppError } from '../common/app-error';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { Roles } from '../common/roles.decorator';
+import { UuidParamPipe } from '../common/uuid-param.pipe';
+import { EventsService } from '../events/events.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import {
+  LogDetailDto,
+  LogPageDto,
+  LogsQueryDto,
+  RecentLogsQueryDto,
+  RecoverDto,
+  RecoverResultDto,
+  RedeliverResultDto,
+  StatsDto,
+  StatsQueryDto,
+  TestResultDto,
+  TypeCountDto,
+} from './delivery.dto';
+import { DeliveryService } from './delivery.service';
+import { buildEventBody } from './event-body';
+import { presentLog } from './log.presenter';
+import { LogPage, LogsService } from './logs.service';
+import { StatsService, WebhookStats } from './stats.service';
+
+/** The delivery routes under /api/webhooks: test, logs, stats, redeliver, recover. */
+@ApiTags('Webhooks')
+@ApiBearerAuth()
+@ApiExtraModels(TypeCountDto)
+@ApiResponse({ status: 401, description: 'Missing or invalid token', type: ErrorResponseDto })
+@Controller('webhooks')
+export class DeliveryController {
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly logs: LogsService,
+    private readonly stats: StatsService,
+    private readonly webhooks: WebhooksService,
+    private readonly events: EventsService,
+  ) {}
+
+  @Get('logs/recent')
+  @ApiOperation({ summary: 'Attempts across all webhooks in the last `hours` (default 24), newest first' })
+  @ApiResponse({ status: 200, type: LogPageDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  async recent(@Query() q: RecentLogsQueryDto): Promise<LogPage> {
+    const since = new Date(Date.now() - q.hours * 3_600_000);
+    return this.logs.list({ ...this.filters(q), since: q.since && q.since > since ? q.since : since });
+  }
+
+  @Get(':id/logs')
+  @ApiOperation({ summary: "A webhook's attempts, newest first" })
+  @ApiResponse({ status: 200, type: LogPageDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async list(@Param('id', new UuidParamPipe('id')) id: string, @Query() q: LogsQueryDto): Promise<LogPage> {
+    await this.webhooks.getOrFail(id);
+    return this.logs.list({ ...this.filters(q), webhookId: id, since: q.since });
+  }
+
+  @Get(':id/logs/:logId')
+  @ApiOperation({ summary: 'One attempt with its request and (truncated) response' })
+  @ApiResponse({ status: 200, type: LogDetailDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async detail(@Param('id', new UuidParamPipe('id')) id: string, @Param('logId', new UuidParamPipe('log_id')) logId: string): Promise<LogDetailDto> {
+    await this.webhooks.getOrFail(id);
+    const row = await this.logs.findOne(id, logId);
+    if (!row) throw new AppError('LOG_NOT_FOUND', `No attempt ${logId} for webhook ${id}`);
+    const event = (await this.events.bodiesFor([row.event_id])).get(row.event_id);
+    return {
+      ...presentLog(row),
+      request_headers: row.request_headers ?? null,
+      request_body: event ? buildEventBody(row.event_id, event.type, event.createdAt, event.payloadText) : null,
+      response_headers: row.response_headers ?? null,
+      response_body: row.response_body ?? null,
+    } as LogDetailDto;
+  }
+
+  @Get(':id/stats')
+  @ApiOperation({ summary: 'Delivery statistics of a webhook over the last `hours` (default 24), plus its queue' })
+  @ApiResponse({ status: 200, type: StatsDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async webhookStats(@Param('id', new UuidParamPipe('id')) id: string, @Query() q: StatsQueryDto): Promise<WebhookStats> {
+    return this.stats.forWebhook(await this.webhooks.getOrFail(id), q.hours);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @Roles('admin')
+  @ApiOperation({ summary: 'Send a webhook.test event to this endpoint now (also when disabled) and wait for the result' })
+  @ApiResponse({ status: 200, type: TestResultDto, description: 'The attempt was made; `success` says how it went' })
+  @ApiResponse({ status: 403, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async test(@Param('id', new UuidParamPipe('id')) id: string): Promise<TestResultDto> {
+    return this.delivery.sendTest(id);
+  }
+
+  @Post(':id/logs/:logId/redeliver')
+  @HttpCode(202)
+  @Roles('admin')
+  @ApiOperation({ summary: "Send that attempt's event again now, as one new attempt (not retried if it fails)" })
+  @ApiResponse({ status: 202, type: RedeliverResultDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async redeliver(
+    @Param('id', new UuidParamPipe('id')) id: string,
+    @Param('logId', new UuidParamPipe('log_id')) logId: string,
+  ): Promise<RedeliverResultDto> {
+    const a = await this.delivery.redeliver(id, logId);
+    return { log_id: a.id, attempt: a.attempt, status: 'sending' };
+  }
+
+  @Post(':id/recover')
+  @HttpCode(202)
+  @Roles('admin')
+  @ApiOperation({ summary: 'Queue a new attempt for every event since `since` that was never delivered to this webhook' })
+  @ApiResponse({ status: 202, type: RecoverResultDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  async recover(@Param('id', new UuidParamPipe('id')) id: string, @Body() body: RecoverDto): Promise<RecoverResultDto> {
+    if (body.since.getTime() > Date.now()) throw new AppError('VALIDATION_FAILED', 'since must not be in the future');
+    return this.delivery.recover(id, body.since);
+  }
+
+  private filters(q: LogsQueryDto) {
+    return { success: q.success, status: q.status, eventType: q.event_type, until: q.until, limit: q.limit, offset: q.offset };
+  }
+}

@@ -1,0 +1,162 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../common/page-query.dto';
+
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+const toDate = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) return value;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d;
+};
+
+export const ATTEMPT_STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'cancelled'] as const;
+
+export class LogsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only successful (true) or unsuccessful (false) attempts' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'success must be true or false' })
+  success?: boolean;
+
+  @ApiPropertyOptional({ enum: ATTEMPT_STATUSES })
+  @IsOptional()
+  @IsIn(ATTEMPT_STATUSES, { message: `status must be one of ${ATTEMPT_STATUSES.join(', ')}` })
+  status?: string;
+
+  @ApiPropertyOptional({ example: 'service.started' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  event_type?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601 time: attempts created at or after it', example: '2026-11-28T00:00:00Z' })
+  @IsOptional()
+  @Transform(toDate)
+  @IsDate({ message: 'since must be an ISO 8601 date-time' })
+  since?: Date;
+
+  @ApiPropertyOptional({ description: 'ISO 8601 time: attempts created before it' })
+  @IsOptional()
+  @Transform(toDate)
+  @IsDate({ message: 'until must be an ISO 8601 date-time' })
+  until?: Date;
+}
+
+export class RecentLogsQueryDto extends LogsQueryDto {
+  @ApiPropertyOptional({ default: 24, minimum: 1, maximum: 8760 })
+  @Type(() => Number)
+  @IsInt({ message: 'hours must be a whole number' })
+  @Min(1)
+  @Max(8760)
+  hours: number = 24;
+}
+
+export class StatsQueryDto {
+  @ApiPropertyOptional({ default: 24, minimum: 1, maximum: 8760, description: 'Window of the attempt counts' })
+  @Type(() => Number)
+  @IsInt({ message: 'hours must be a whole number' })
+  @Min(1)
+  @Max(8760)
+  hours: number = 24;
+}
+
+export class RecoverDto {
+  @ApiProperty({ description: 'Re-send every event delivered since this ISO 8601 time that never succeeded', example: '2026-11-27T00:00:00Z' })
+  @Transform(toDate)
+  @IsDate({ message: 'since must be an ISO 8601 date-time' })
+  since: Date;
+}
+
+export class LogDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) webhook_id: string;
+  @ApiProperty({ format: 'uuid' }) event_id: string;
+  @ApiProperty() event_type: string;
+  @ApiProperty({ description: '1 for the first attempt of an event at this webhook' }) attempt: number;
+  @ApiProperty({ enum: ['event', 'test', 'redeliver', 'recover'] }) trigger: string;
+  @ApiProperty({ enum: ATTEMPT_STATUSES }) status: string;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'null while the attempt is queued or in flight' }) success: boolean | null;
+  @ApiProperty({ nullable: true, type: Number }) status_code: number | null;
+  @ApiProperty({ nullable: true, type: Number }) duration_ms: number | null;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty() scheduled_at: string;
+  @ApiProperty({ nullable: true, type: String }) next_retry_at: string | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty({ nullable: true, type: String }) started_at: string | null;
+  @ApiProperty({ nullable: true, type: String }) finished_at: string | null;
+}
+
+export class LogDetailDto extends LogDto {
+  @ApiProperty({ nullable: true, type: Object, description: 'Headers sent (signatures included)' }) request_headers: Record<string, string> | null;
+  @ApiProperty({ description: 'The exact body sent (signed bytes)' }) request_body: string | null;
+  @ApiProperty({ nullable: true, type: Object }) response_headers: Record<string, string> | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Truncated to WEBHOOK_RESPONSE_BODY_LIMIT bytes' }) response_body: string | null;
+}
+
+export class LogPageDto {
+  @ApiProperty({ type: [LogDto] }) items: LogDto[];
+  @ApiProperty({ description: 'Matching attempts, counted up to 10000' }) total: number;
+  @ApiProperty({ description: 'true when there are more than 10000 and total stopped counting' }) total_capped: boolean;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class TestResultDto {
+  @ApiProperty() success: boolean;
+  @ApiProperty({ nullable: true, type: Number }) status_code: number | null;
+  @ApiProperty() duration_ms: number;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: String }) response_body: string | null;
+  @ApiProperty({ format: 'uuid', description: 'The attempt in the logs' }) log_id: string;
+}
+
+export class RedeliverResultDto {
+  @ApiProperty({ format: 'uuid' }) log_id: string;
+  @ApiProperty() attempt: number;
+  @ApiProperty({ example: 'sending' }) status: string;
+}
+
+export class RecoverResultDto {
+  @ApiProperty({ description: 'Attempts queued' }) queued: number;
+  @ApiProperty({ description: 'Most attempts one call queues' }) limit: number;
+  @ApiProperty() since: string;
+}
+
+class QueueDto {
+  @ApiProperty() pending: number;
+  @ApiProperty() due: number;
+  @ApiProperty() sending: number;
+  @ApiProperty({ nullable: true, type: String }) oldest_due_at: string | null;
+}
+
+class TypeCountDto {
+  @ApiProperty() total: number;
+  @ApiProperty() succeeded: number;
+  @ApiProperty() failed: number;
+}
+
+export class StatsDto {
+  @ApiProperty({ format: 'uuid' }) webhook_id: string;
+  @ApiProperty() window_hours: number;
+  @ApiProperty() since: string;
+  @ApiProperty({ description: 'Finished attempts in the window' }) total_attempts: number;
+  @ApiProperty() succeeded: number;
+  @ApiProperty() failed: number;
+  @ApiProperty() cancelled: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'succeeded / (succeeded + failed)' }) success_rate: number | null;
+  @ApiProperty({ description: 'Distinct events delivered successfully' }) events_delivered: number;
+  @ApiProperty({ description: 'Distinct events waiting for a retry' }) events_pending_retry: number;
+  @ApiProperty({ nullable: true, type: Number }) avg_duration_ms: number | null;
+  @ApiProperty({ nullable: true, type: Number }) p95_duration_ms: number | null;
+  @ApiProperty({ type: QueueDto, description: 'This webhook\'s queue right now' }) queue: QueueDto;
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/TypeCountDto' } }) by_event_type: Record<string, TypeCountDto>;
+  @ApiProperty({ nullable: true, type: String }) last_triggered_at: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_success_at: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_failure_at: string | null;
+  @ApiProperty() consecutive_failures: number;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ nullable: true, type: String }) disabled_reason: string | null;
+}
+
+export { TypeCountDto };

@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { EventsService } from '../events/events.service';
+import { WEBHOOK_DISABLED, WebhookDisabledPayload } from '../webhooks/webhook-bus';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { AttemptStore, affected } from './attempt-store';
+import { ClaimedAttempt } from './attempt.types';
+import { Dispatcher } from './dispatcher';
+import { LogsService } from './logs.service';
+
+/** How many attempts one recover call may queue. */
+export const RECOVER_LIMIT = 10_000;
+
+export interface TestResult {
+  success: boolean;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_body: string | null;
+  log_id: string;
+}
+
+/** The operator actions on delivery: test, redeliver, recover; and cancelling on disable. */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger('Delivery');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly events: EventsService,
+    private readonly webhooks: WebhooksService,
+    private readonly store: AttemptStore,
+    private readonly dispatcher: Dispatcher,
+    private readonly logs: LogsService,
+  ) {}
+
+  /** Sends a `webhook.test` event to this endpoint now (enabled or not) and waits for the attempt. */
+  async sendTest(webhookId: string): Promise<TestResult> {
+    const webhook = await this.webhooks.getOrFail(webhookId);
+    const event = await this.events.emit(
+      'webhook.test',
+      { webhook_id: webhook.id, webhook_name: webhook.name, message: 'This is a test delivery from ATLAS Webhooks.' },
+      { fanOut: false },
+    );
+    const attempt = await this.createClaimed(webhook.id, event.id, 'webhook.test', 1, 'test');
+    const [body] = [...(await this.events.bodiesFor([event.id])).values()];
+    const outcome = await this.dispatcher.runNow({ attempt, webhook, event: body });
+    if (!outcome) throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down; try again');
+    const r = outcome.result;
+    return { success: r.success, status_code: r.statusCode, duration_ms: r.durationMs, error: r.error, response_body: r.responseBody, log_id: attempt.id };
+  }
+
+  /** One new attempt of the logged event now; not rescheduled if it fails (like GitHub's redeliver). */
+  async redeliver(webhookId: string, logId: string): Promise<ClaimedAttempt> {
+    const webhook = await this.webhooks.getOrFail(webhookId);
+    const log = await this.logs.findOne(webhookId, logId);
+    if (!log) throw new AppError('LOG_NOT_FOUND', `No attempt ${logId} for webhook ${webhookId}`);
+    const bodies = await this.events.bodiesFor([log.event_id]);
+    const event = bodies.get(log.event_id);
+    if (!event) throw new AppError('EVENT_NOT_FOUND', `The event ${log.event_id} of that attempt no longer exists (retention)`);
+    const attempt = await this.db.transaction(async (m) => {
+      const n = await this.store.nextAttemptNumber(m, webhookId, log.event_id);
+      const [row] = await this.store.insert(
+        m,
+        [{ webhookId, eventId: log.event_id, eventType: log.event_type, attempt: n, trigger: 'redeliver', claimed: true }],
+        this.dispatcher.lease,
+      );
+      return row;
+    });
+    void this.dispatcher.runNow({ attempt, webhook, event });
+    return attempt;
+  }
+
+  /**
+   * Queues one new attempt for every event delivered to this webhook since
+   * `since` that never succeeded and has nothing queued (at most RECOVER_LIMIT).
+   */
+  async recover(webhookId: string, since: Date): Promise<{ queued: number; limit: number; since: string }> {
+    await this.webhooks.getOrFail(webhookId);
+    this.logger.log({ msg: 'recover started', webhook_id: webhookId, since: since.toISOString() });
+    const res = await this.db.query(
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
+       SELECT $1, event_id, max(event_type), max(attempt) + 1, 'recover', 'pending', now()
+       FROM webhook_logs
+       WHERE webhook_id = $1 AND created_at >= $2
+       GROUP BY event_id
+       HAVING NOT bool_or(status IN ('succeeded', 'pending', 'sending'))
+       ORDER BY min(created_at)
+       LIMIT $3
+       RETURNING id`,
+      [webhookId, since, RECOVER_LIMIT],
+    );
+    const queued = Array.isArray(res) ? res.length : affected(res);
+    this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
+    if (queued) void this.dispatcher.claimAndRun().catch(() => undefined);
+    return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
+  }
+
+  /** A disabled webhook gets no new attempts: its queue is cancelled and logged as such. */
+  @OnEvent(WEBHOOK_DISABLED)
+  async onWebhookDisabled(payload: WebhookDisabledPayload): Promise<void> {
+    try {
+      const n = await this.store.cancelPending(payload.id, `cancelled: webhook disabled (${payload.reason})`);
+      if (n) this.logger.log({ msg: 'pending attempts cancelled', webhook_id: payload.id, cancelled: n, reason: payload.reason });
+    } catch (err) {
+      this.logger.warn(`Could not cancel the queue of webhook ${payload.id}: ${(err as Error).message}`);
+    }
+  }
+
+  private async createClaimed(webhookId: string, eventId: string, eventType: string, attempt: number, trigger: 'test'): Promise<ClaimedAttempt> {
+    const [row] = await this.db.transaction((m) =>
+      this.store.insert(m, [{ webhookId, eventId, eventType, attempt, trigger, claimed: true }], this.dispatcher.lease),
+    );
+    return row;
+  }
+}

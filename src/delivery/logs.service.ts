@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LOG_LIST_COLUMNS, LogRow, LogView, presentLog } from './log.presenter';
+
+export interface LogFilter {
+  webhookId?: string;
+  eventId?: string;
+  success?: boolean;
+  status?: string;
+  eventType?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  offset: number;
+}
+
+/** Counting stops here: beyond it `total` is a lower bound and `total_capped` is true. */
+export const COUNT_CAP = 10_000;
+
+export interface LogPage {
+  items: LogView[];
+  total: number;
+  total_capped: boolean;
+  limit: number;
+  offset: number;
+}
+
+@Injectable()
+export class LogsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Newest first; uses (webhook_id, created_at) or (created_at). */
+  async list(filter: LogFilter): Promise<LogPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.webhookId) add('webhook_id = ?', filter.webhookId);
+    if (filter.eventId) add('event_id = ?', filter.eventId);
+    if (filter.success !== undefined) add('success = ?', filter.success);
+    if (filter.status) add('status = ?', filter.status);
+    if (filter.eventType) add('event_type = ?', filter.eventType);
+    if (filter.since) add('created_at >= ?', filter.since);
+    if (filter.until) add('created_at < ?', filter.until);
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const n = params.length;
+    const [rows, [count]] = await Promise.all([
+      this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+        ...params,
+        filter.limit,
+        filter.offset,
+      ]) as Promise<LogRow[]>,
+      this.db.query(`SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_logs ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`, params) as Promise<
+        Array<{ total: number }>
+      >,
+    ]);
+    const capped = count.total > COUNT_CAP;
+    return { items: rows.map(presentLog), total: capped ? COUNT_CAP : count.total, total_capped: capped, limit: filter.limit, offset: filter.offset };
+  }
+
+  /** One attempt with its request and response. */
+  async findOne(webhookId: string, logId: string): Promise<LogRow | null> {
+    const [row] = (await this.db.query(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId])) as LogRow[];
+    return row ?? null;
+  }
+
+  /** Attempts of one event, oldest first (for GET /api/events/{id}). */
+  async forEvent(eventId: string): Promise<LogView[]> {
+    const rows = (await this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [eventId])) as LogRow[];
+    return rows.map(presentLog);
+  }
+}

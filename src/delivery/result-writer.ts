@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { AttemptStore, NewAttempt } from './attempt-store';
+import { AttemptOutcome } from './attempt.types';
+
+const MAX_BATCH = 500;
+
+/**
+ * Records finished attempts in batches: one transaction updates every
+ * finished row and inserts the scheduled retries, then one statement updates
+ * the webhooks' bookkeeping. Callers await their own outcome's write.
+ * An outcome lost to a crash before its batch commits is not lost work: its
+ * row is still `sending` and is sent again when the lease expires.
+ */
+@Injectable()
+export class ResultWriter {
+  private readonly logger = new Logger(ResultWriter.name);
+  private buffer: Array<{ outcome: AttemptOutcome; done: (err?: unknown) => void }> = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly store: AttemptStore,
+    private readonly webhooks: WebhooksService,
+  ) {}
+
+  write(outcome: AttemptOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.buffer.push({ outcome, done: (err) => (err ? reject(err) : resolve()) });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything written so far is committed. */
+  async drain(): Promise<void> {
+    while (this.buffer.length > 0 || this.flushing) {
+      if (this.flushing) await this.flushing.catch(() => undefined);
+      else await this.flush();
+    }
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.buffer.length === 0) return;
+    const batch = this.buffer.splice(0, MAX_BATCH);
+    this.flushing = this.persist(batch.map((b) => b.outcome)).then(
+      () => batch.forEach((b) => b.done()),
+      (err: unknown) => {
+        this.logger.error(`Could not record ${batch.length} attempt results: ${(err as Error).message}`);
+        batch.forEach((b) => b.done(err));
+      },
+    );
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+      if (this.buffer.length > 0) this.schedule();
+    }
+  }
+
+  private async persist(outcomes: AttemptOutcome[]): Promise<void> {
+    const retries: NewAttempt[] = outcomes
+      .filter((o) => o.nextRetryAt)
+      .map((o) => ({
+        webhookId: o.attempt.webhookId,
+        eventId: o.attempt.eventId,
+        eventType: o.attempt.eventType,
+        attempt: o.attempt.attempt + 1,
+        trigger: o.attempt.trigger,
+        claimed: false,
+        scheduledAt: o.nextRetryAt!,
+      }));
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE webhook_logs AS l SET
+           status = CASE WHEN v.success THEN 'succeeded' ELSE 'failed' END,
+           success = v.success, status_code = v.status_code, duration_ms = v.duration_ms, error = v.error,
+           request_headers = v.request_headers, response_headers = v.response_headers, response_body = v.response_body,
+           next_retry_at = v.next_retry_at, started_at = v.started_at, finished_at = v.finished_at, locked_until = NULL
+         FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+           AS v(id, success, status_code, duration_ms, error, request_headers, response_headers, response_body, next_retry_at, started_at, finished_at)
+         WHERE l.id = v.id AND l.status = 'sending'`,
+        [
+          outcomes.map((o) => o.attempt.id),
+          outcomes.map((o) => o.result.success),
+          outcomes.map((o) => o.result.statusCode),
+          outcomes.map((o) => o.result.durationMs),
+          outcomes.map((o) => o.result.error),
+          outcomes.map((o) => JSON.stringify(o.result.requestHeaders)),
+          outcomes.map((o) => (o.result.responseHeaders ? JSON.stringify(o.result.responseHeaders) : null)),
+          outcomes.map((o) => o.result.responseBody),
+          outcomes.map((o) => o.nextRetryAt),
+          outcomes.map((o) => o.result.startedAt),
+          outcomes.map((o) => o.result.finishedAt),
+        ],
+      );
+      await this.store.insert(m, retries, 0);
+    });
+    await this.webhooks.recordAttemptResults(
+      outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
+    );
+  }
+}

@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Webhook } from '../webhooks/webhook.entity';
+import { iso } from './log.presenter';
+
+export interface WebhookStats {
+  webhook_id: string;
+  window_hours: number;
+  since: string;
+  total_attempts: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  success_rate: number | null;
+  events_delivered: number;
+  events_pending_retry: number;
+  avg_duration_ms: number | null;
+  p95_duration_ms: number | null;
+  queue: { pending: number; due: number; sending: number; oldest_due_at: string | null };
+  by_event_type: Record<string, { total: number; succeeded: number; failed: number }>;
+  last_triggered_at: string | null;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  consecutive_failures: number;
+  enabled: boolean;
+  disabled_reason: string | null;
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+
+@Injectable()
+export class StatsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Aggregates over the window in one scan of (webhook_id, created_at); the queue over all time. */
+  async forWebhook(webhook: Webhook, hours: number): Promise<WebhookStats> {
+    const since = new Date(Date.now() - hours * 3_600_000);
+    const [[agg], byType, [queue]] = await Promise.all([
+      this.db.query(
+        `SELECT count(*) FILTER (WHERE status IN ('succeeded','failed','cancelled')) AS total,
+                count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+                count(*) FILTER (WHERE status = 'failed') AS failed,
+                count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                count(DISTINCT event_id) FILTER (WHERE status = 'succeeded') AS events_delivered,
+                avg(duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS avg_ms,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS p95_ms
+         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2`,
+        [webhook.id, since],
+      ),
+      this.db.query(
+        `SELECT event_type, count(*) AS total, count(*) FILTER (WHERE status = 'succeeded') AS succeeded, count(*) FILTER (WHERE status = 'failed') AS failed
+         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2 AND status IN ('succeeded','failed','cancelled') GROUP BY event_type ORDER BY event_type`,
+        [webhook.id, since],
+      ),
+      this.db.query(
+        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+                count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now()) AS due,
+                count(*) FILTER (WHERE status = 'sending') AS sending,
+                min(scheduled_at) FILTER (WHERE status = 'pending' AND scheduled_at <= now()) AS oldest_due_at,
+                count(DISTINCT event_id) FILTER (WHERE status = 'pending' AND attempt > 1) AS events_pending_retry
+         FROM webhook_logs WHERE webhook_id = $1 AND status IN ('pending','sending')`,
+        [webhook.id],
+      ),
+    ]);
+    const succeeded = num(agg.succeeded);
+    const failed = num(agg.failed);
+    const done = succeeded + failed;
+    return {
+      webhook_id: webhook.id,
+      window_hours: hours,
+      since: since.toISOString(),
+      total_attempts: num(agg.total),
+      succeeded,
+      failed,
+      cancelled: num(agg.cancelled),
+      success_rate: done ? Math.round((succeeded / done) * 10000) / 10000 : null,
+      events_delivered: num(agg.events_delivered),
+      events_pending_retry: num(queue.events_pending_retry),
+      avg_duration_ms: agg.avg_ms === null ? null : Math.round(Number(agg.avg_ms) * 10) / 10,
+      p95_duration_ms: agg.p95_ms === null ? null : Math.round(Number(agg.p95_ms) * 10) / 10,
+      queue: { pending: num(queue.pending), due: num(queue.due), sending: num(queue.sending), oldest_due_at: iso(queue.oldest_due_at) },
+      by_event_type: Object.fromEntries(
+        (byType as Array<{ event_type: string; total: string; succeeded: string; failed: string }>).map((r) => [
+          r.event_type,
+          { total: num(r.total), succeeded: num(r.succeeded), failed: num(r.failed) },
+        ]),
+      ),
+      last_triggered_at: iso(webhook.lastTriggeredAt),
+      last_success_at: iso(webhook.lastSuccessAt),
+      last_failure_at: iso(webhook.lastFailureAt),
+      consecutive_failures: webhook.consecutiveFailures,
+      enabled: webhook.enabled,
+      disabled_reason: webhook.disabledReason,
+    };
+  }
+}
