@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../common/page-query.dto';
+import { CATEGORIES, EVENT_TYPES } from './event-catalogue';
+
+export class EventTypeDto {
+  @ApiProperty({ example: 'service.started' })
+  type: string;
+
+  @ApiProperty({ enum: CATEGORIES, example: 'service' })
+  category: string;
+
+  @ApiProperty({ example: 'A service started' })
+  description: string;
+}
+
+export class EmitEventDto {
+  @ApiProperty({ enum: EVENT_TYPES.filter((t) => t !== 'webhook.test'), example: 'service.started' })
+  @IsString({ message: 'type must be a string' })
+  @IsNotEmpty({ message: 'type must not be empty' })
+  @MaxLength(100)
+  type: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The event data: any JSON object (default {}). Stored and delivered as canonical JSON.',
+    example: { service_id: 'svc-42', name: 'nginx' },
+  })
+  @IsOptional()
+  // Keep the parsed JSON exactly as received, not a class-transformer copy of it.
+  @Transform(({ obj }) => (obj as { data?: unknown }).data)
+  @IsObject({ message: 'data must be a JSON object' })
+  data?: Record<string, unknown>;
+}
+
+export class EmittedEventDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'service.started' })
+  type: string;
+}
+
+export class EventListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: EVENT_TYPES, description: 'Only events of this type' })
+  @IsOptional()
+  @IsString()
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'Only events created at or after this ISO 8601 timestamp', example: '2026-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 timestamp' })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'Only events created at or before this ISO 8601 timestamp', example: '2026-12-31T23:59:59Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 timestamp' })
+  until?: string;
+}
+
+export class EventDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'service.started' })
+  type: string;
+
+  @ApiProperty({ description: 'The event payload', type: 'object', additionalProperties: true })
+  data: unknown;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  created_at: string;
+
+  @ApiProperty({ nullable: true, type: String, description: 'When the event was matched to its subscribers; null while pending' })
+  fanned_out_at: string | null;
+}
+
+export class EventListDto {
+  @ApiProperty({ type: [EventDto] })
+  items: EventDto[];
+
+  @ApiProperty()
+  total: number;
+
+  @ApiProperty()
+  limit: number;
+
+  @ApiProperty()
+  offset: number;
+}

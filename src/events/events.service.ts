@@ -1,0 +1,190 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
+import { isUuid } from '../common/uuid-param.pipe';
+import { AppConfig } from '../config/app-config';
+import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
+import { isEventType, listEventTypes } from './event-catalogue';
+import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
+
+interface EventRow {
+  id: string;
+  type: string;
+  payload: string;
+  created_at: Date;
+  fanned_out_at: Date | null;
+}
+
+function toView(row: EventRow): EventView {
+  return {
+    id: row.id,
+    type: row.type,
+    data: JSON.parse(row.payload) as unknown,
+    created_at: row.created_at.toISOString(),
+    fanned_out_at: row.fanned_out_at ? row.fanned_out_at.toISOString() : null,
+  };
+}
+
+/**
+ * Records domain events. Each event is serialised once to canonical JSON and
+ * stored verbatim (`json` column), so every delivery signs exactly the stored
+ * text. Knows nothing about webhooks: it announces committed events on the bus.
+ */
+@Injectable()
+export class EventsService {
+  private readonly logger = new Logger(EventsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly bus: EventEmitter2,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Validates and stores one event; durable once the promise resolves (or, with
+   * `options.manager`, once the caller's transaction commits).
+   *
+   * Without a manager the insert commits on its own and `event.recorded` is
+   * published right after, so delivery starts at once. With a manager the row
+   * is written inside the caller's transaction and NOT published: a listener
+   * could otherwise look for a row that is not committed yet (or never will be,
+   * on rollback). The sweeper finds the unfanned row after the caller commits.
+   */
+  async emit(type: string, data: unknown, options: EmitOptions = {}): Promise<RecordedEvent> {
+    if (!isEventType(type)) {
+      throw new AppError('UNKNOWN_EVENT_TYPE', `Unknown event type "${String(type).slice(0, 100)}"; valid types: ${listEventTypes()}`);
+    }
+    const text = this.serialise(data === undefined ? {} : data);
+    const limit = this.config.get('WEBHOOK_MAX_PAYLOAD_BYTES');
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > limit) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `The event data is ${size} bytes as JSON, more than the limit of ${limit} bytes (WEBHOOK_MAX_PAYLOAD_BYTES)`);
+    }
+    const id = randomUUID();
+    const fanOut = options.fanOut !== false;
+    const runner = options.manager ?? this.db.manager;
+    const rows = (await runner.query(
+      `INSERT INTO webhook_events (id, type, payload, fanned_out_at)
+       VALUES ($1, $2, $3::json, CASE WHEN $4::boolean THEN NULL ELSE now() END)
+       RETURNING created_at`,
+      [id, type, text, fanOut],
+    )) as Array<{ created_at: Date }>;
+    const recorded: RecordedEvent = { id, type, createdAt: rows[0].created_at };
+    if (!options.manager && fanOut) this.publish({ id, type });
+    return recorded;
+  }
+
+  /**
+   * Locks an event for fan-out inside the caller's transaction; null when it is
+   * already fanned out or another instance holds it.
+   */
+  async claimForFanOut(manager: EntityManager, id: string): Promise<{ id: string; type: string } | null> {
+    const rows = (await manager.query(`SELECT id, type FROM webhook_events WHERE id = $1 AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED`, [id])) as Array<{
+      id: string;
+      type: string;
+    }>;
+    return rows[0] ?? null;
+  }
+
+  async markFannedOut(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = $1 AND fanned_out_at IS NULL`, [id]);
+  }
+
+  /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */
+  async findUnfannedIds(limit: number, minAgeMs: number): Promise<string[]> {
+    const rows = (await this.db.query(
+      `SELECT id FROM webhook_events
+       WHERE fanned_out_at IS NULL AND created_at <= now() - $2::double precision * interval '1 millisecond'
+       ORDER BY created_at
+       LIMIT $1`,
+      [limit, Math.max(0, minAgeMs)],
+    )) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
+  /** The stored bodies of several events, in one query. Unknown ids are absent from the map. */
+  async bodiesFor(ids: string[]): Promise<Map<string, EventBody>> {
+    const out = new Map<string, EventBody>();
+    if (ids.length === 0) return out;
+    const rows = (await this.db.query(`SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[])`, [
+      [...new Set(ids)],
+    ])) as Array<{ id: string; type: string; payload: string; created_at: Date }>;
+    for (const row of rows) out.set(row.id, { type: row.type, payloadText: row.payload, createdAt: row.created_at });
+    return out;
+  }
+
+  async findById(id: string): Promise<EventView | null> {
+    if (!isUuid(id)) return null;
+    const rows = (await this.db.query(`SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [
+      id,
+    ])) as EventRow[];
+    return rows[0] ? toView(rows[0]) : null;
+  }
+
+  /** Events newest first, filtered by type and a created_at window [since, until]. */
+  async list(filter: EventListFilter): Promise<{ items: EventView[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.type !== undefined) {
+      params.push(filter.type);
+      where.push(`type = $${params.length}`);
+    }
+    if (filter.since !== undefined) {
+      params.push(filter.since);
+      where.push(`created_at >= $${params.length}`);
+    }
+    if (filter.until !== undefined) {
+      params.push(filter.until);
+      where.push(`created_at <= $${params.length}`);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [countRows, rows] = await Promise.all([
+      this.db.query(`SELECT count(*)::int AS total FROM webhook_events ${clause}`, params) as Promise<Array<{ total: number }>>,
+      this.db.query(
+        `SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events ${clause}
+         ORDER BY created_at DESC, id DESC
+         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, filter.limit, filter.offset],
+      ) as Promise<EventRow[]>,
+    ]);
+    return { items: rows.map(toView), total: countRows[0].total };
+  }
+
+  /** Deletes one batch of events created before `cutoff` (their attempts cascade); returns how many. */
+  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const rows = (await this.db.query(
+      `WITH doomed AS (
+         DELETE FROM webhook_events
+         WHERE id IN (SELECT id FROM webhook_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM doomed`,
+      [cutoff, batchSize],
+    )) as Array<{ deleted: number }>;
+    return rows[0].deleted;
+  }
+
+  private serialise(data: unknown): string {
+    try {
+      return canonicalJson(data);
+    } catch (err) {
+      if (err instanceof CanonicalJsonError || err instanceof RangeError) {
+        throw new AppError('VALIDATION_FAILED', `The event data is not a JSON value: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private publish(payload: EventRecordedPayload): void {
+    try {
+      this.bus.emit(EVENT_RECORDED, payload);
+    } catch (err) {
+      // The event is committed; the sweeper fans it out if the listener failed.
+      this.logger.warn(`A listener of ${EVENT_RECORDED} failed for event ${payload.id}: ${(err as Error).message}`);
+    }
+  }
+}

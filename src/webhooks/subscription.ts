@@ -1,0 +1,65 @@
+/**
+ * Subscriptions are catalogue types (`service.started`), category wildcards
+ * (`service.*`) or `*` (everything). A webhook with subscriptions S receives an
+ * event of type T when S contains one of `subscriptionKeys(T)`, which is what
+ * the fan-out query asks PostgreSQL (`events && keys`, GIN-indexed).
+ */
+import { categoryOf, CATEGORIES, EVENT_TYPES, TEST_EVENT_TYPE } from '../events/event-catalogue';
+
+export const MAX_SUBSCRIPTIONS = 100;
+export const ALL_EVENTS = '*';
+
+/** Categories one can subscribe to with `<category>.*` (test deliveries are not subscribable). */
+export const SUBSCRIBABLE_CATEGORIES: readonly string[] = CATEGORIES.filter((c) => c !== 'webhook');
+/** Catalogue types one can subscribe to by name. */
+export const SUBSCRIBABLE_TYPES: readonly string[] = EVENT_TYPES.filter((t) => categoryOf(t) !== 'webhook');
+
+/** Every valid subscription value, for error messages and docs. */
+export function validSubscriptionValues(): string[] {
+  return [ALL_EVENTS, ...SUBSCRIBABLE_CATEGORIES.map((c) => `${c}.*`), ...SUBSCRIBABLE_TYPES];
+}
+
+/** The subscription values that select `type`: the type itself, its category wildcard and `*`. */
+export function subscriptionKeys(type: string): string[] {
+  const dot = type.indexOf('.');
+  const category = categoryOf(type) ?? (dot > 0 ? type.slice(0, dot) : type);
+  return [type, `${category}.*`, ALL_EVENTS];
+}
+
+/** Does a webhook with these subscriptions receive events of `type`? (Same rule as the SQL match.) */
+export function matchesSubscription(subscriptions: readonly string[], type: string): boolean {
+  const keys = subscriptionKeys(type);
+  return subscriptions.some((s) => keys.includes(s));
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `"${value.slice(0, 100)}"` : JSON.stringify(value)?.slice(0, 100) ?? String(value);
+}
+
+/** Problems with a subscription list (empty when it is valid). Duplicates are not problems: see `normalizeSubscriptions`. */
+export function validateSubscriptions(list: unknown): string[] {
+  if (!Array.isArray(list)) return ['events must be an array of event types'];
+  if (list.length === 0) return ['events must contain at least one event type (or "*" for all)'];
+  const problems: string[] = [];
+  if (list.length > MAX_SUBSCRIPTIONS) problems.push(`events may contain at most ${MAX_SUBSCRIPTIONS} entries, got ${list.length}`);
+  const valid = new Set(validSubscriptionValues());
+  const unknown: string[] = [];
+  list.forEach((value, i) => {
+    if (typeof value !== 'string') {
+      problems.push(`events[${i}] must be a string, got ${describe(value)}`);
+    } else if (value === TEST_EVENT_TYPE || value === 'webhook.*') {
+      problems.push(`events[${i}] ${describe(value)} cannot be subscribed to: test deliveries go only to the webhook being tested`);
+    } else if (!valid.has(value)) {
+      unknown.push(describe(value));
+    }
+  });
+  if (unknown.length) {
+    problems.push(`events contains unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid values: ${validSubscriptionValues().join(', ')}`);
+  }
+  return problems;
+}
+
+/** The list without duplicates, first occurrence kept. */
+export function normalizeSubscriptions(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}

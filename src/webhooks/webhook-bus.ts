@@ -1,0 +1,7 @@
+/** Bus notification published when a webhook stops being enabled (operator, 410 Gone, or too long failing). */
+export const WEBHOOK_DISABLED = 'webhook.disabled';
+
+export interface WebhookDisabledPayload {
+  id: string;
+  reason: string;
+}

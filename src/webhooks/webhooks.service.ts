@@ -1,0 +1,285 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { isUuid } from '../common/uuid-param.pipe';
+import { AppConfig } from '../config/app-config';
+import { generateSecret } from '../delivery/secret';
+import { AttemptResult, summarizeResults } from './attempt-bookkeeping';
+import { normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
+import { WEBHOOK_DISABLED, WebhookDisabledPayload } from './webhook-bus';
+import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
+import { Webhook } from './webhook.entity';
+
+/** How long the previous secret stays valid after a rotation. */
+export const PREVIOUS_SECRET_GRACE_HOURS = 24;
+export const OPERATOR_DISABLED_REASON = 'disabled by an operator';
+
+export interface WebhookListFilter {
+  enabled?: boolean;
+  /** Only webhooks that receive this event type (wildcards included). */
+  event?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface WebhookSecrets {
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+}
+
+/**
+ * TypeORM's PostgreSQL driver returns `[rows, affectedCount]` for UPDATE and
+ * DELETE statements and plain rows for everything else.
+ */
+function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
+function unknownEventFilter(event: string): AppError {
+  return new AppError('UNKNOWN_EVENT_TYPE', `event must be an event type; unknown "${event.slice(0, 100)}"; valid types: ${SUBSCRIBABLE_TYPES.join(', ')}`);
+}
+
+// SQL fragments of recordAttemptResults. In an UPDATE's SET list `w.*` are the old values.
+const RESET = `(v.reset AND v.success_at >= COALESCE(w.last_failure_at, '-infinity'::timestamptz))`;
+const NEW_FAILING_SINCE = `(CASE WHEN ${RESET} THEN v.fail_start ELSE COALESCE(w.failing_since, v.fail_start) END)`;
+const NEW_SUCCESS = `GREATEST(w.last_success_at, v.success_at)`;
+const EXPIRED = `(w.enabled AND ${NEW_FAILING_SINCE} IS NOT NULL
+  AND ${NEW_FAILING_SINCE} < now() - make_interval(hours => $9::int)
+  AND (${NEW_SUCCESS} IS NULL OR ${NEW_SUCCESS} < ${NEW_FAILING_SINCE}))`;
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+const RECORD_RESULTS_SQL = `
+WITH v AS (
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[])
+    AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start)
+), locked AS (
+  SELECT w.id, w.enabled AS was_enabled FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR UPDATE OF w
+)
+UPDATE webhooks w SET
+  last_triggered_at = GREATEST(w.last_triggered_at, v.triggered_at),
+  last_success_at = ${NEW_SUCCESS},
+  last_failure_at = GREATEST(w.last_failure_at, v.failure_at),
+  last_error = CASE WHEN v.failure_at IS NOT NULL AND v.failure_at >= COALESCE(w.last_failure_at, '-infinity'::timestamptz) THEN v.error ELSE w.last_error END,
+  consecutive_failures = CASE WHEN ${RESET} THEN v.fails ELSE w.consecutive_failures + v.fails END,
+  failing_since = ${NEW_FAILING_SINCE},
+  enabled = CASE WHEN ${EXPIRED} THEN false ELSE w.enabled END,
+  disabled_reason = CASE WHEN ${EXPIRED} THEN 'failing since ' || to_char(${NEW_FAILING_SINCE} AT TIME ZONE 'UTC', ${ISO_UTC}) || $10::text ELSE w.disabled_reason END,
+  updated_at = CASE WHEN ${EXPIRED} THEN now() ELSE w.updated_at END
+FROM v JOIN locked l ON l.id = v.id
+WHERE w.id = v.id
+RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason`;
+
+/**
+ * The endpoint registry: CRUD, toggling, secrets, subscription matching and
+ * the per-webhook delivery bookkeeping. Knows nothing about delivery itself;
+ * it announces disabled webhooks on the bus.
+ */
+@Injectable()
+export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
+  constructor(
+    @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly bus: EventEmitter2,
+    private readonly config: AppConfig,
+  ) {}
+
+  // ---- used by the delivery module ----------------------------------------
+
+  /** Enabled webhooks subscribed to `type` (by name, category wildcard or `*`); GIN-indexed. */
+  async findSubscribers(type: string): Promise<Webhook[]> {
+    return this.webhooks
+      .createQueryBuilder('w')
+      .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(type) })
+      .orderBy('w.created_at', 'ASC')
+      .getMany();
+  }
+
+  async findByIds(ids: string[]): Promise<Webhook[]> {
+    const valid = [...new Set(ids.filter(isUuid))];
+    if (valid.length === 0) return [];
+    return this.webhooks.findBy({ id: In(valid) });
+  }
+
+  async findById(id: string): Promise<Webhook | null> {
+    if (!isUuid(id)) return null;
+    return this.webhooks.findOneBy({ id });
+  }
+
+  async getOrFail(id: string): Promise<Webhook> {
+    const webhook = await this.findById(id);
+    if (!webhook) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${String(id).slice(0, 64)}`);
+    return webhook;
+  }
+
+  /**
+   * Records a batch of finished attempts in one statement: last_* timestamps,
+   * the failure streak (results applied in time order per webhook) and the
+   * automatic disabling of webhooks that have failed for longer than
+   * WEBHOOK_DISABLE_AFTER_HOURS without a success. Returns the ids disabled now
+   * (each also announced as `webhook.disabled`).
+   */
+  async recordAttemptResults(results: Array<{ webhookId: string; success: boolean; finishedAt: Date; error: string | null }>): Promise<string[]> {
+    const summaries = summarizeResults(results as AttemptResult[]);
+    if (summaries.length === 0) return [];
+    const hours = this.config.get('WEBHOOK_DISABLE_AFTER_HOURS');
+    const rows = returnedRows<{ id: string; disabled_now: boolean; disabled_reason: string | null }>(
+      await this.db.query(RECORD_RESULTS_SQL, [
+        summaries.map((s) => s.webhookId),
+        summaries.map((s) => s.triggeredAt),
+        summaries.map((s) => s.successAt),
+        summaries.map((s) => s.failureAt),
+        summaries.map((s) => s.error),
+        summaries.map((s) => s.reset),
+        summaries.map((s) => s.failures),
+        summaries.map((s) => s.failingSince),
+        hours,
+        ` (more than ${hours} hours without a successful delivery)`,
+      ]),
+    );
+    const disabled = rows.filter((r) => r.disabled_now);
+    for (const row of disabled) this.publishDisabled({ id: row.id, reason: row.disabled_reason ?? 'failing for too long' });
+    return disabled.map((r) => r.id);
+  }
+
+  /** Disables an enabled webhook (e.g. its endpoint answered 410 Gone) and announces it. No-op when already disabled or gone. */
+  async disable(id: string, reason: string): Promise<void> {
+    if (!isUuid(id)) return;
+    const rows = returnedRows<{ id: string }>(
+      await this.db.query(`UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled RETURNING id`, [id, reason]),
+    );
+    if (rows.length) this.publishDisabled({ id, reason });
+  }
+
+  /** The current secret plus the previous one while its grace period lasts. */
+  signingSecrets(webhook: Webhook, now: Date): { secret: string; previousSecret: string | null } {
+    const previousValid = webhook.previousSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt.getTime() > now.getTime();
+    return { secret: webhook.secret, previousSecret: previousValid ? webhook.previousSecret : null };
+  }
+
+  /** A new generated secret; the old one keeps signing (alongside) for 24 hours. */
+  async rotateSecret(id: string): Promise<{ secret: string; previous_secret_expires_at: string }> {
+    await this.getOrFail(id);
+    const secret = generateSecret();
+    const rows = returnedRows<{ previous_secret_expires_at: Date }>(
+      await this.db.query(
+        `UPDATE webhooks
+         SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(hours => $3::int), secret = $2, updated_at = now()
+         WHERE id = $1
+         RETURNING previous_secret_expires_at`,
+        [id, secret, PREVIOUS_SECRET_GRACE_HOURS],
+      ),
+    );
+    if (!rows.length) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+    return { secret, previous_secret_expires_at: rows[0].previous_secret_expires_at.toISOString() };
+  }
+
+  // ---- CRUD -----------------------------------------------------------------
+
+  async list(filter: WebhookListFilter): Promise<{ items: Webhook[]; total: number }> {
+    const qb = this.webhooks.createQueryBuilder('w');
+    if (filter.enabled !== undefined) qb.andWhere('w.enabled = :enabled', { enabled: filter.enabled });
+    if (filter.event !== undefined) {
+      if (!SUBSCRIBABLE_TYPES.includes(filter.event)) throw unknownEventFilter(filter.event);
+      qb.andWhere('w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(filter.event) });
+    }
+    const [items, total] = await qb.orderBy('w.created_at', 'DESC').addOrderBy('w.id', 'DESC').take(filter.limit).skip(filter.offset).getManyAndCount();
+    return { items, total };
+  }
+
+  async create(input: CreateWebhookDto): Promise<Webhook> {
+    const webhook = this.webhooks.create({
+      name: input.name,
+      description: input.description ?? '',
+      url: input.url,
+      events: normalizeSubscriptions(input.events),
+      enabled: input.enabled ?? true,
+      retryEnabled: input.retry_enabled ?? true,
+      timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      headers: input.headers ?? {},
+      secret: input.secret ?? generateSecret(),
+    });
+    const saved = await this.webhooks.save(webhook);
+    return this.getOrFail(saved.id);
+  }
+
+  /**
+   * Applies the given fields. Enabling clears the failure state; disabling is
+   * announced like a toggle. A new `secret` replaces the old one at once (use
+   * rotate-secret for a grace period).
+   */
+  async update(id: string, input: UpdateWebhookDto): Promise<Webhook> {
+    const current = await this.getOrFail(id);
+    const patch: Partial<Webhook> = {};
+    if (input.name !== undefined) patch.name = input.name;
+    if (input.description !== undefined) patch.description = input.description ?? '';
+    if (input.url !== undefined) patch.url = input.url;
+    if (input.events !== undefined) patch.events = normalizeSubscriptions(input.events);
+    if (input.retry_enabled !== undefined) patch.retryEnabled = input.retry_enabled;
+    if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
+    if (input.headers !== undefined) patch.headers = input.headers ?? {};
+    if (input.secret !== undefined && input.secret !== current.secret) {
+      patch.secret = input.secret;
+      patch.previousSecret = null;
+      patch.previousSecretExpiresAt = null;
+    }
+    const turningOn = input.enabled === true && !current.enabled;
+    const turningOff = input.enabled === false && current.enabled;
+    if (turningOn) Object.assign(patch, { enabled: true, consecutiveFailures: 0, failingSince: null, disabledReason: null });
+    if (turningOff) Object.assign(patch, { enabled: false, disabledReason: OPERATOR_DISABLED_REASON });
+    if (Object.keys(patch).length === 0) return current;
+    await this.webhooks.update({ id }, patch);
+    if (turningOff) this.publishDisabled({ id, reason: OPERATOR_DISABLED_REASON });
+    return this.getOrFail(id);
+  }
+
+  /** Deletes the webhook; the foreign key cascade removes its attempts, pending ones included. */
+  async remove(id: string): Promise<void> {
+    const result = await this.webhooks.delete({ id });
+    if (!result.affected) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+  }
+
+  /** Flips `enabled` atomically. On: clears the failure state. Off: announced as disabled by an operator. */
+  async toggle(id: string): Promise<Webhook> {
+    const rows = returnedRows<{ enabled: boolean }>(
+      await this.db.query(
+        `UPDATE webhooks SET
+           enabled = NOT enabled,
+           consecutive_failures = CASE WHEN enabled THEN consecutive_failures ELSE 0 END,
+           failing_since = CASE WHEN enabled THEN failing_since ELSE NULL END,
+           disabled_reason = CASE WHEN enabled THEN $2 ELSE NULL END,
+           updated_at = now()
+         WHERE id = $1
+         RETURNING enabled`,
+        [id, OPERATOR_DISABLED_REASON],
+      ),
+    );
+    if (!rows.length) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+    if (!rows[0].enabled) this.publishDisabled({ id, reason: OPERATOR_DISABLED_REASON });
+    return this.getOrFail(id);
+  }
+
+  async secrets(id: string): Promise<WebhookSecrets> {
+    const webhook = await this.getOrFail(id);
+    const { secret, previousSecret } = this.signingSecrets(webhook, new Date());
+    return {
+      secret,
+      previous_secret: previousSecret,
+      previous_secret_expires_at: previousSecret && webhook.previousSecretExpiresAt ? webhook.previousSecretExpiresAt.toISOString() : null,
+    };
+  }
+
+  private publishDisabled(payload: WebhookDisabledPayload): void {
+    try {
+      this.bus.emit(WEBHOOK_DISABLED, payload);
+    } catch (err) {
+      // The change is committed; a failing listener must not turn it into an error.
+      this.logger.warn(`A listener of ${WEBHOOK_DISABLED} failed for webhook ${payload.id}: ${(err as Error).message}`);
+    }
+  }
+}
