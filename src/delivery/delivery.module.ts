@@ -3,6 +3,7 @@ import { EventsModule } from '../events/events.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AttemptStore } from './attempt-store';
 import { DeliveryController } from './delivery.controller';
+import { DeliveryLifecycle } from './delivery-lifecycle';
 import { DeliveryObserver } from './delivery-observer';
 import { DeliveryService } from './delivery.service';
 import { Dispatcher } from './dispatcher';
@@ -17,7 +18,19 @@ import { WebhookSender } from './webhook-sender';
 @Module({
   imports: [EventsModule, WebhooksModule],
   controllers: [DeliveryController, EventDetailController],
-  providers: [AttemptStore, ResultWriter, WebhookSender, DeliveryObserver, Dispatcher, FanOutService, Sweeper, DeliveryService, LogsService, StatsService],
+  providers: [
+    AttemptStore,
+    ResultWriter,
+    WebhookSender,
+    DeliveryObserver,
+    Dispatcher,
+    FanOutService,
+    Sweeper,
+    DeliveryLifecycle,
+    DeliveryService,
+    LogsService,
+    StatsService,
+  ],
   exports: [DeliveryObserver, Dispatcher, Sweeper],
 })
 export class DeliveryModule {}

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { Webhook } from '../webhooks/webhook.entity';
@@ -36,7 +36,7 @@ const CLAIM_BATCH = 200;
  * slots, so it cannot delay deliveries to healthy ones.
  */
 @Injectable()
-export class Dispatcher implements BeforeApplicationShutdown {
+export class Dispatcher {
   private readonly logger = new Logger('Delivery');
   private inFlight = 0;
   private readonly perWebhook = new Map<string, number>();
@@ -242,7 +242,7 @@ export class Dispatcher implements BeforeApplicationShutdown {
    * WEBHOOK_SHUTDOWN_GRACE_MS, then abort the rest and return them to the
    * queue; finally commit every recorded outcome.
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
     this.accepting = false;
     await this.claiming?.catch(() => undefined);
     const grace = this.config.get('WEBHOOK_SHUTDOWN_GRACE_MS');

@@ -26,6 +26,7 @@ export class FanOutService {
   private queue: string[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  private closed = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -37,6 +38,7 @@ export class FanOutService {
 
   @OnEvent(EVENT_RECORDED)
   onRecorded(payload: EventRecordedPayload): void {
+    if (this.closed) return; // the sweeper of a running instance fans it out
     this.queue.push(payload.id);
     this.schedule();
   }
@@ -50,7 +52,15 @@ export class FanOutService {
     });
   }
 
+  /** Stops taking events from the bus and waits for the batch in progress. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.queue = [];
+    await this.flushing;
+  }
+
   private async flush(): Promise<void> {
+    if (this.closed) return;
     if (this.flushing || this.queue.length === 0) return;
     const ids = this.queue.splice(0, MAX_BATCH);
     this.flushing = this.fanOut(ids)

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
@@ -25,9 +25,9 @@ export interface SweepStats {
  * A failing database only makes a run fail; the next run tries again.
  */
 @Injectable()
-export class Sweeper implements OnApplicationBootstrap, OnModuleDestroy {
+export class Sweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger('Sweeper');
-  private running = false;
+  private running: Promise<void> | null = null;
   private stopped = false;
   readonly stats: SweepStats = { runs: 0, errors: 0, lastError: null, lastRunAt: null };
 
@@ -47,15 +47,21 @@ export class Sweeper implements OnApplicationBootstrap, OnModuleDestroy {
     setImmediate(() => void this.sweep());
   }
 
-  onModuleDestroy(): void {
+  /** Stops the interval and waits for a pass in progress. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.scheduler.doesExist('interval', SWEEPER)) this.scheduler.deleteInterval(SWEEPER);
+    await this.running;
   }
 
   /** One pass; never throws. */
-  async sweep(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
+  sweep(): Promise<void> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.pass().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
     try {
       const unfanned = await this.events.findUnfannedIds(500, FAN_OUT_GRACE_MS);
       if (unfanned.length) {
@@ -81,7 +87,6 @@ export class Sweeper implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       this.stats.runs++;
       this.stats.lastRunAt = new Date();
-      this.running = false;
     }
   }
 }
