@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { CATEGORIES, EVENT_TYPES } from './event-catalogue';
 
@@ -28,7 +28,7 @@ export class EmitEventDto {
     description: 'The event data: any JSON object (default {}). Stored and delivered as canonical JSON.',
     example: { service_id: 'svc-42', name: 'nginx' },
   })
-  @IsOptional()
+  @ValidateIf((o: { data?: unknown }) => o.data !== undefined)
   // Keep the parsed JSON exactly as received, not a class-transformer copy of it.
   @Transform(({ obj }) => (obj as { data?: unknown }).data)
   @IsObject({ message: 'data must be a JSON object' })
