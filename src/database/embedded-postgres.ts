@@ -247,8 +247,11 @@ export class EmbeddedPostgres {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode) return;
     child.kill('SIGINT');
-    const timeout = sleep(15000).then(() => 'timeout' as const);
-    if ((await Promise.race([this.exited!, timeout])) === 'timeout') {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 15000)));
+    const outcome = await Promise.race([this.exited!, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
       child.kill('SIGKILL');
       await this.exited;
     }
