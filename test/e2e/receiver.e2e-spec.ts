@@ -10,7 +10,7 @@ import { canonicalJson } from '../../src/common/canonical-json';
 
 const ROOT = join(__dirname, '..', '..');
 const BUILT = join(ROOT, 'dist', 'scripts', 'receiver.js');
-const LAUNCHER = join(ROOT, 'scripts', 'receiver.js');
+const LAUNCHER = BUILT;
 
 interface Line {
   event: string | null;
