@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { AppError } from '../common/app-error';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { Roles } from '../common/roles.decorator';
+import { parseEmitBody } from './emit-body';
 import { describeCatalogue, isEventType, listEventTypes, TEST_EVENT_TYPE } from './event-catalogue';
 import { EmitEventDto, EmittedEventDto, EventListDto, EventListQueryDto, EventTypeDto } from './events.dto';
 import { EventsService } from './events.service';
@@ -41,11 +43,14 @@ export class EventsController {
   @ApiResponse({ status: 400, description: 'Unknown or reserved type, or data not a JSON object', type: ErrorResponseDto })
   @ApiResponse({ status: 403, description: 'Admins only', type: ErrorResponseDto })
   @ApiResponse({ status: 413, description: 'data larger than WEBHOOK_MAX_PAYLOAD_BYTES', type: ErrorResponseDto })
-  async emit(@Body() body: EmitEventDto): Promise<EmittedEventDto> {
+  @ApiBody({ type: EmitEventDto })
+  // The raw body, not @Body(): see parseEmitBody.
+  async emit(@Req() req: Request): Promise<EmittedEventDto> {
+    const body = parseEmitBody(req.body);
     if (body.type === TEST_EVENT_TYPE) {
       throw new AppError('VALIDATION_FAILED', `${TEST_EVENT_TYPE} is reserved for POST /api/webhooks/{id}/test`);
     }
-    const event = await this.events.emit(body.type, body.data ?? {});
+    const event = await this.events.emit(body.type, body.data);
     return { id: event.id, type: event.type };
   }
 

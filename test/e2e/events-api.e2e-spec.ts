@@ -101,6 +101,13 @@ describe('Events API (e2e)', () => {
       expect(item.data).toEqual(data);
     });
 
+    it('keeps keys that are special in JavaScript (__proto__, constructor) as plain data', async () => {
+      const data = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "c", "toString": 1}') as Record<string, unknown>;
+      const res = await post({ type: 'system.error', data }).expect(202);
+      expect(await storedText(res.body.id)).toBe('{"__proto__": {"polluted": true}, "constructor": "c", "toString": 1}');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
     it('stores {} when data is omitted', async () => {
       const res = await post({ type: 'system.error' }).expect(202);
       expect(await storedText(res.body.id)).toBe('{}');
@@ -242,6 +249,20 @@ describe('Events API (e2e)', () => {
       const res = await get(`?${query}`).expect(400);
       expect(res.body.message).toMatch(message);
     });
+  });
+
+  it('documents its routes under the Events tag in Swagger,', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+    const routes: Array<[string, string, string[]]> = [
+      ['/api/events/types', 'get', ['200', '401']],
+      ['/api/events', 'post', ['202', '400', '401', '403', '413']],
+      ['/api/events', 'get', ['200', '400', '401']],
+    ];
+    for (const [path, method, statuses] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect([path, method, op?.tags]).toEqual([path, method, ['Events']]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(statuses));
+    }
   });
 
   describe('EventsService', () => {

@@ -547,6 +547,25 @@ describe('Webhooks CRUD (e2e)', () => {
     });
   });
 
+  it('documents every CRUD route under the Webhooks tag in Swagger, with its error statuses', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+    const routes: Array<[string, string, string[]]> = [
+      ['/api/webhooks', 'get', ['200', '400', '401']],
+      ['/api/webhooks', 'post', ['201', '400', '401', '403']],
+      ['/api/webhooks/{id}', 'get', ['200', '400', '401', '404']],
+      ['/api/webhooks/{id}', 'put', ['200', '400', '401', '403', '404']],
+      ['/api/webhooks/{id}', 'delete', ['204', '400', '401', '403', '404']],
+      ['/api/webhooks/{id}/toggle', 'post', ['200', '400', '401', '403', '404']],
+      ['/api/webhooks/{id}/secret', 'get', ['200', '400', '401', '403', '404']],
+      ['/api/webhooks/{id}/rotate-secret', 'post', ['200', '400', '401', '403', '404']],
+    ];
+    for (const [path, method, statuses] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect([path, method, op?.tags]).toEqual([path, method, ['Webhooks']]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(statuses));
+    }
+  });
+
   describe('delivery bookkeeping (WebhooksService)', () => {
     const at = (isoTime: string) => new Date(isoTime);
 
