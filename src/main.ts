@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
+import { createServer } from 'node:net';
 import { createApp } from './app.factory';
 import { createLogger } from './common/logger';
 import { ConfigValidationError, Env } from './config/env.schema';
@@ -8,6 +9,15 @@ import { resolveDatabase, ResolvedDatabase } from './database/database-url';
 import { EmbeddedPostgresError } from './database/embedded-postgres';
 
 const logger = new Logger('Main');
+
+/** Fails fast (before PostgreSQL starts) when the HTTP port is taken. */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
 
 /** One line naming the cause, instead of a stack trace, for the failures a user can fix. */
 function explain(err: unknown, env?: Env): string {
@@ -25,9 +35,11 @@ async function bootstrap(): Promise<void> {
   let env: Env | undefined;
   let db: ResolvedDatabase | undefined;
   let app: INestApplication | undefined;
+  Logger.overrideLogger(createLogger('log', process.env.NODE_ENV === 'production'));
   try {
     env = loadEnv();
     Logger.overrideLogger(createLogger(env.LOG_LEVEL, env.NODE_ENV === 'production'));
+    if (env.PORT !== 0) await assertPortFree(env.PORT, env.HOST);
     if (!env.DATABASE_URL) logger.log(`Starting the embedded PostgreSQL in ${env.DATA_DIR} (port ${env.EMBEDDED_PG_PORT})`);
     db = await resolveDatabase(env);
     const embedded = db.embedded;

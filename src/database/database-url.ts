@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
 import { Env } from '../config/env.schema';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -12,7 +13,10 @@ export interface ResolvedDatabase {
 
 /** `DATABASE_URL` when set; otherwise starts the embedded PostgreSQL under `DATA_DIR`. */
 export async function resolveDatabase(env: Env, onLog?: (line: string) => void): Promise<ResolvedDatabase> {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+  if (env.DATABASE_URL) {
+    await assertReachable(env.DATABASE_URL);
+    return { url: env.DATABASE_URL };
+  }
   const embedded = new EmbeddedPostgres({ dataDir: join(resolve(env.DATA_DIR), 'pg'), port: env.EMBEDDED_PG_PORT, onLog });
   await embedded.start();
   try {
@@ -22,4 +26,14 @@ export async function resolveDatabase(env: Env, onLog?: (line: string) => void):
     throw err;
   }
   return { url: embedded.url(EMBEDDED_DATABASE), embedded };
+}
+
+/** Connects once, so an unreachable database is reported in one line before anything else starts. */
+async function assertReachable(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
