@@ -96,7 +96,7 @@ export class WebhooksService {
     return this.webhooks
       .createQueryBuilder('w')
       .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(type) })
-      .orderBy('w.created_at', 'ASC')
+      .orderBy('w.createdAt', 'ASC')
       .getMany();
   }
 
@@ -188,7 +188,7 @@ export class WebhooksService {
       if (!SUBSCRIBABLE_TYPES.includes(filter.event)) throw unknownEventFilter(filter.event);
       qb.andWhere('w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(filter.event) });
     }
-    const [items, total] = await qb.orderBy('w.created_at', 'DESC').addOrderBy('w.id', 'DESC').take(filter.limit).skip(filter.offset).getManyAndCount();
+    const [items, total] = await qb.orderBy('w.createdAt', 'DESC').addOrderBy('w.id', 'DESC').take(filter.limit).skip(filter.offset).getManyAndCount();
     return { items, total };
   }
 

@@ -620,7 +620,7 @@ describe('Webhooks CRUD (e2e)', () => {
       const recent = (await create({ name: 'recent' })).id as string;
       const recovering = (await create({ name: 'recovering' })).id as string;
       const alreadyOff = (await create({ name: 'off' })).id as string;
-      await db.query(`UPDATE webhooks SET consecutive_failures = 40, failing_since = now() - interval '121 hours' WHERE id = ANY($1::uuid[])`, [
+      await db.query(`UPDATE webhooks SET consecutive_failures = 40, failing_since = date_trunc('milliseconds', now() - interval '121 hours') WHERE id = ANY($1::uuid[])`, [
         [longFailing, recovering, alreadyOff],
       ]);
       await db.query(`UPDATE webhooks SET consecutive_failures = 3, failing_since = now() - interval '119 hours' WHERE id = $1`, [recent]);
