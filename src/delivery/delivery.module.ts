@@ -11,6 +11,7 @@ import { EventDetailController } from './event-detail.controller';
 import { FanOutService } from './fan-out.service';
 import { LogsService } from './logs.service';
 import { ResultWriter } from './result-writer';
+import { RetentionJob } from './retention.job';
 import { StatsService } from './stats.service';
 import { Sweeper } from './sweeper';
 import { WebhookSender } from './webhook-sender';
@@ -30,6 +31,7 @@ import { WebhookSender } from './webhook-sender';
     DeliveryService,
     LogsService,
     StatsService,
+    RetentionJob,
   ],
   exports: [DeliveryObserver, Dispatcher, Sweeper],
 })

@@ -154,16 +154,19 @@ export class EventsService {
     return { items: rows.map(toView), total: countRows[0].total };
   }
 
-  /** Deletes one batch of events created before `cutoff` (their attempts cascade); returns how many. */
-  async deleteOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+  /**
+   * Deletes one batch of events created before `cutoff` (their attempts cascade); returns how many.
+   * `keepIds`: events to keep regardless (retention passes those with queued attempts, which the cascade would delete).
+   */
+  async deleteOlderThan(cutoff: Date, batchSize: number, keepIds: string[] = []): Promise<number> {
     const rows = (await this.db.query(
       `WITH doomed AS (
          DELETE FROM webhook_events
-         WHERE id IN (SELECT id FROM webhook_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)
+         WHERE id IN (SELECT id FROM webhook_events WHERE created_at < $1 AND NOT (id = ANY($3::uuid[])) ORDER BY created_at LIMIT $2)
          RETURNING 1
        )
        SELECT count(*)::int AS deleted FROM doomed`,
-      [cutoff, batchSize],
+      [cutoff, batchSize, keepIds],
     )) as Array<{ deleted: number }>;
     return rows[0].deleted;
   }

@@ -1,0 +1,112 @@
+/**
+ * Retention: attempts and events older than WEBHOOK_LOG_RETENTION_DAYS are
+ * deleted in batches; queued attempts (pending, sending) and their events stay.
+ */
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { RETENTION_BATCH, RETENTION_INTERVAL, RetentionJob } from '../../src/delivery/retention.job';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+describe('Retention (e2e)', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ WEBHOOK_LOG_RETENTION_DAYS: '30' });
+    db = t.app.get(DataSource);
+    const token = await t.login();
+    const res = await t
+      .http()
+      .post('/api/webhooks')
+      .set({ Authorization: `Bearer ${token}` })
+      .send({ url: 'http://127.0.0.1:9/never', name: 'retention', events: ['backup.created'] })
+      .expect(201);
+    webhookId = res.body.id;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** Inserts an event `ageDays` old (already fanned out) and returns its id. */
+  async function insertEvent(ageDays: number, label: string): Promise<string> {
+    const [row] = await db.query(
+      `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
+       VALUES (gen_random_uuid(), 'backup.created', $1::json, now() - make_interval(days => $2), now() - make_interval(days => $2))
+       RETURNING id`,
+      [JSON.stringify({ label }), ageDays],
+    );
+    return row.id;
+  }
+
+  /** Inserts `n` attempts of one event, `ageDays` old, with the given status. */
+  async function insertAttempts(eventId: string, n: number, ageDays: number, status: string, extra = ''): Promise<void> {
+    await db.query(
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, scheduled_at, created_at, locked_until, finished_at)
+       SELECT $1, $2, 'backup.created', g + 1, 'event', $4::text,
+              CASE $4::text WHEN 'succeeded' THEN true WHEN 'pending' THEN NULL WHEN 'sending' THEN NULL ELSE false END,
+              ${extra === 'future' ? "now() + interval '1 day'" : 'now() - make_interval(days => $5::int)'},
+              now() - make_interval(days => $5::int),
+              CASE $4::text WHEN 'sending' THEN now() + interval '1 day' END,
+              CASE WHEN $4::text IN ('succeeded', 'failed', 'cancelled') THEN now() - make_interval(days => $5::int) END
+       FROM generate_series(1, $3::int) AS g`,
+      [webhookId, eventId, n, status, ageDays],
+    );
+  }
+
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await db.query(sql, params))[0].n);
+
+  it('deletes old attempts and events in batches, keeps recent rows and queued work', async () => {
+    // old, finished: more than two batches of attempts over three events
+    const oldEvents = [await insertEvent(40, 'old-1'), await insertEvent(40, 'old-2'), await insertEvent(40, 'old-3')];
+    const oldAttempts = 2 * RETENTION_BATCH + 1;
+    await insertAttempts(oldEvents[0], RETENTION_BATCH, 40, 'failed');
+    await insertAttempts(oldEvents[1], RETENTION_BATCH, 40, 'succeeded');
+    await insertAttempts(oldEvents[2], 1, 40, 'cancelled');
+    // old, but queued: a pending retry and an attempt in flight (leased for a day, so nobody touches them)
+    const pendingEvent = await insertEvent(40, 'old-pending');
+    await insertAttempts(pendingEvent, 1, 40, 'failed');
+    await insertAttempts(pendingEvent, 1, 40, 'pending', 'future');
+    const sendingEvent = await insertEvent(41, 'old-sending');
+    await insertAttempts(sendingEvent, 1, 41, 'sending');
+    // recent
+    const recentEvent = await insertEvent(29, 'recent');
+    await insertAttempts(recentEvent, 3, 29, 'failed');
+    const freshEvent = await insertEvent(0, 'fresh');
+    await insertAttempts(freshEvent, 2, 0, 'succeeded');
+
+    const job = t.app.get(RetentionJob);
+    const result = await job.runOnce();
+
+    // the old failed attempt of the pending event is finished, so it goes; the events with queued work stay
+    expect(result).toEqual({ attempts: oldAttempts + 1, events: 3 });
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = ANY($1::uuid[])`, [oldEvents])).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = ANY($1::uuid[])`, [oldEvents])).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE created_at < now() - interval '30 days'`)).toBe(2);
+    const kept = await db.query(`SELECT event_id, status FROM webhook_logs ORDER BY created_at`);
+    expect(kept).toEqual(
+      expect.arrayContaining([
+        { event_id: sendingEvent, status: 'sending' },
+        { event_id: pendingEvent, status: 'pending' },
+      ]),
+    );
+    expect(kept.filter((r: { event_id: string }) => r.event_id === recentEvent)).toHaveLength(3);
+    expect(kept.filter((r: { event_id: string }) => r.event_id === freshEvent)).toHaveLength(2);
+    expect(kept).toHaveLength(7);
+    const events = (await db.query(`SELECT id FROM webhook_events`)).map((r: { id: string }) => r.id);
+    expect(new Set(events)).toEqual(new Set([pendingEvent, sendingEvent, recentEvent, freshEvent]));
+
+    // a second pass has nothing left to do
+    await expect(job.runOnce()).resolves.toEqual({ attempts: 0, events: 0 });
+  });
+
+  it('runs on a schedule on worker instances only', async () => {
+    expect(t.app.get(SchedulerRegistry).getIntervals()).toContain(RETENTION_INTERVAL);
+    const api = await createTestApp({ WEBHOOK_WORKER: 'false' });
+    try {
+      expect(api.app.get(SchedulerRegistry).getIntervals()).not.toContain(RETENTION_INTERVAL);
+    } finally {
+      await api.close();
+    }
+  });
+});
