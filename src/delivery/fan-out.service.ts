@@ -79,22 +79,19 @@ export class FanOutService {
     let created: Awaited<ReturnType<AttemptStore['insert']>> = [];
     try {
       created = await this.db.transaction(async (m) => {
+        const events = await this.events.claimForFanOut(m, eventIds);
+        for (const type of new Set(events.map((e) => e.type))) {
+          subscribersByType.set(type, await this.webhooks.findSubscribers(type));
+        }
         const rows: NewAttempt[] = [];
-        for (const id of eventIds) {
-          const event = await this.events.claimForFanOut(m, id);
-          if (!event) continue;
-          let subscribers = subscribersByType.get(event.type);
-          if (!subscribers) {
-            subscribers = await this.webhooks.findSubscribers(event.type);
-            subscribersByType.set(event.type, subscribers);
-          }
-          for (const w of subscribers) {
+        for (const event of events) {
+          for (const w of subscribersByType.get(event.type)!) {
             const claimed = this.dispatcher.reserve(w.id);
             if (claimed) reserved.push(w.id);
-            rows.push({ webhookId: w.id, eventId: id, eventType: event.type, attempt: 1, trigger: 'event', claimed });
+            rows.push({ webhookId: w.id, eventId: event.id, eventType: event.type, attempt: 1, trigger: 'event', claimed });
           }
-          await this.events.markFannedOut(m, id);
         }
+        await this.events.markFannedOut(m, events.map((e) => e.id));
         return this.store.insert(m, rows, this.dispatcher.lease);
       });
     } catch (err) {

@@ -79,19 +79,21 @@ export class EventsService {
   }
 
   /**
-   * Locks an event for fan-out inside the caller's transaction; null when it is
-   * already fanned out or another instance holds it.
+   * Locks the given events for fan-out inside the caller's transaction and
+   * returns those still to fan out: already fanned-out events, and events
+   * another instance holds, are left out (SKIP LOCKED).
    */
-  async claimForFanOut(manager: EntityManager, id: string): Promise<{ id: string; type: string } | null> {
-    const rows = (await manager.query(`SELECT id, type FROM webhook_events WHERE id = $1 AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED`, [id])) as Array<{
-      id: string;
-      type: string;
-    }>;
-    return rows[0] ?? null;
+  async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
+    if (ids.length === 0) return [];
+    return (await manager.query(
+      `SELECT id, type FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL ORDER BY created_at FOR UPDATE SKIP LOCKED`,
+      [ids],
+    )) as Array<{ id: string; type: string }>;
   }
 
-  async markFannedOut(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = $1 AND fanned_out_at IS NULL`, [id]);
+  async markFannedOut(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL`, [ids]);
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */

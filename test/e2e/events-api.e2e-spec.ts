@@ -375,18 +375,18 @@ describe('Events API (e2e)', () => {
         expect(old15).not.toContain(newer);
 
         // another transaction skips the locked row instead of waiting
-        expect(await db.transaction((m) => events.claimForFanOut(m, older))).toBeNull();
+        expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
 
         // the lock holder claims it and marks it fanned out
-        expect(await events.claimForFanOut(holder.manager, older)).toEqual({ id: older, type: 'system.resource_alert' });
-        await events.markFannedOut(holder.manager, older);
+        expect(await events.claimForFanOut(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
+        await events.markFannedOut(holder.manager, [older]);
         await holder.commitTransaction();
       } finally {
         if (holder.isTransactionActive) await holder.rollbackTransaction();
         await holder.release();
       }
       expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
-      expect(await db.transaction((m) => events.claimForFanOut(m, older))).toBeNull();
+      expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
       expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
     });
 
