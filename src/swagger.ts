@@ -14,6 +14,7 @@ export function setupSwagger(app: INestApplication): void {
     .addTag('Webhooks', 'Endpoints, their delivery logs and statistics')
     .addTag('Events', 'The event catalogue, emitting events, event history')
     .addTag('Health', 'Liveness and database state')
+    .addTag('Metrics', 'Prometheus metrics (GET /metrics, outside /api)')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });

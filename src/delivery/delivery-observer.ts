@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import type { AttemptOutcome } from './attempt.types';
 import type { PreparedAttempt } from './dispatcher';
 
@@ -14,6 +15,12 @@ export interface AttemptListener {
 export class DeliveryObserver {
   private readonly logger = new Logger('Delivery');
   private readonly listeners: AttemptListener[] = [];
+  /** JSON lines in production take the fields as an object; elsewhere one readable `key=value` line. */
+  private readonly structured: boolean;
+
+  constructor(config: AppConfig) {
+    this.structured = config.isProduction;
+  }
 
   register(listener: AttemptListener): void {
     this.listeners.push(listener);
@@ -22,7 +29,9 @@ export class DeliveryObserver {
   attemptFinished(p: PreparedAttempt, outcome: AttemptOutcome): void {
     const { attempt, result } = outcome;
     const fields = {
+      status: result.success ? 'succeeded' : 'failed',
       webhook_id: attempt.webhookId,
+      webhook_host: hostOf(p.webhook.url), // host only: paths and queries may carry tokens
       event_id: attempt.eventId,
       event_type: attempt.eventType,
       attempt: attempt.attempt,
@@ -32,10 +41,24 @@ export class DeliveryObserver {
       next_retry_at: outcome.nextRetryAt?.toISOString() ?? null,
     };
     if (result.success) {
-      this.logger.debug({ msg: 'delivery succeeded', ...fields });
+      this.logger.debug(this.line('delivery succeeded', fields));
     } else {
-      this.logger.warn({ msg: 'delivery failed', ...fields, error: result.error });
+      this.logger.warn(this.line('delivery failed', { ...fields, error: result.error }));
     }
     for (const l of this.listeners) l.attemptFinished(p, outcome);
+  }
+
+  private line(msg: string, fields: Record<string, unknown>): Record<string, unknown> | string {
+    if (this.structured) return { msg, ...fields };
+    const pairs = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v)}`);
+    return `${msg} ${pairs.join(' ')}`;
+  }
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
   }
 }

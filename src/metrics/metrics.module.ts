@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { MetricsAccessGuard } from './metrics-access.guard';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+/** `GET /metrics` for Prometheus; reads the delivery engine through DeliveryModule's exports. */
+@Module({
+  imports: [DeliveryModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, MetricsAccessGuard],
+  exports: [MetricsService],
+})
+export class MetricsModule {}
