@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
+import type { EventBody } from '../events/events.types';
 import type { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { AttemptStore, NewAttempt } from './attempt-store';
@@ -24,6 +25,8 @@ const MAX_BATCH = 200;
 export class FanOutService {
   private readonly logger = new Logger('FanOut');
   private queue: string[] = [];
+  /** Bodies handed over by the bus, so the first attempts need not read them back. */
+  private readonly knownBodies = new Map<string, EventBody>();
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private closed = false;
@@ -40,6 +43,7 @@ export class FanOutService {
   onRecorded(payload: EventRecordedPayload): void {
     if (this.closed) return; // the sweeper of a running instance fans it out
     this.queue.push(payload.id);
+    if (payload.body) this.knownBodies.set(payload.id, payload.body);
     this.schedule();
   }
 
@@ -65,6 +69,7 @@ export class FanOutService {
     const ids = this.queue.splice(0, MAX_BATCH);
     this.flushing = this.fanOut(ids)
       .then(() => undefined)
+      .finally(() => ids.forEach((id) => this.knownBodies.delete(id)))
       .catch((err: Error) => this.logger.warn(`Fan-out of ${ids.length} events failed (the sweeper retries): ${err.message}`));
     await this.flushing;
     this.flushing = null;
@@ -91,7 +96,6 @@ export class FanOutService {
             rows.push({ webhookId: w.id, eventId: event.id, eventType: event.type, attempt: 1, trigger: 'event', claimed });
           }
         }
-        await this.events.markFannedOut(m, events.map((e) => e.id));
         return this.store.insert(m, rows, this.dispatcher.lease);
       });
     } catch (err) {
@@ -108,9 +112,11 @@ export class FanOutService {
     if (claimed.length === 0) return created.length;
     const hooks = new Map<string, Webhook>();
     for (const list of subscribersByType.values()) for (const w of list) hooks.set(w.id, w);
-    let bodies: Awaited<ReturnType<EventsService['bodiesFor']>>;
+    let bodies: Map<string, EventBody>;
     try {
-      bodies = await this.events.bodiesFor([...new Set(claimed.map((a) => a.eventId))]);
+      const unknown = [...new Set(claimed.map((a) => a.eventId))].filter((id) => !this.knownBodies.has(id));
+      bodies = unknown.length ? await this.events.bodiesFor(unknown) : new Map();
+      for (const a of claimed) if (this.knownBodies.has(a.eventId)) bodies.set(a.eventId, this.knownBodies.get(a.eventId)!);
     } catch (err) {
       claimed.forEach((a) => this.dispatcher.unreserve(a.webhookId));
       await this.store.release(claimed.map((a) => a.id)).catch(() => undefined); // else the lease brings them back

@@ -1,3 +1,5 @@
+import type { EventBody } from './events.types';
+
 /**
  * In-process bus notifications published by the events module
  * (@nestjs/event-emitter). Listeners must treat them as hints: the row is
@@ -10,4 +12,6 @@ export const EVENT_RECORDED = 'event.recorded';
 export interface EventRecordedPayload {
   id: string;
   type: string;
+  /** The stored body, so a listener need not read it back. */
+  body: EventBody;
 }

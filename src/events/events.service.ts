@@ -74,26 +74,25 @@ export class EventsService {
       [id, type, text, fanOut],
     )) as Array<{ created_at: Date }>;
     const recorded: RecordedEvent = { id, type, createdAt: rows[0].created_at };
-    if (!options.manager && fanOut) this.publish({ id, type });
+    if (!options.manager && fanOut) this.publish({ id, type, body: { type, payloadText: text, createdAt: recorded.createdAt } });
     return recorded;
   }
 
   /**
-   * Locks the given events for fan-out inside the caller's transaction and
-   * returns those still to fan out: already fanned-out events, and events
-   * another instance holds, are left out (SKIP LOCKED).
+   * Marks the given events fanned out inside the caller's transaction and
+   * returns those it marked: events already fanned out, and events another
+   * instance is fanning out (row locked), are left out (SKIP LOCKED). The
+   * caller's commit makes it final; a rollback leaves them in the outbox.
    */
   async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
     if (ids.length === 0) return [];
-    return (await manager.query(
-      `SELECT id, type FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL ORDER BY created_at FOR UPDATE SKIP LOCKED`,
+    const [rows] = (await manager.query(
+      `UPDATE webhook_events SET fanned_out_at = now()
+       WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED)
+       RETURNING id, type`,
       [ids],
-    )) as Array<{ id: string; type: string }>;
-  }
-
-  async markFannedOut(manager: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await manager.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL`, [ids]);
+    )) as [Array<{ id: string; type: string }>, number];
+    return rows;
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */
