@@ -5,8 +5,12 @@ import { PageQueryDto } from '../common/page-query.dto';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toDate = ({ value }: { value: unknown }) => {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) return value;
-  const d = new Date(value);
+  const ymd = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})/.exec(value) : null;
+  if (!ymd) return value;
+  // Date() rolls impossible days over (2026-02-30 → March 2): leave them to fail validation
+  const [year, month, day] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return value;
+  const d = new Date(value as string);
   return Number.isNaN(d.getTime()) ? value : d;
 };
 
