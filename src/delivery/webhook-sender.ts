@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { AppConfig } from '../config/app-config';
@@ -95,7 +95,7 @@ export function describeRequestError(err: unknown, url: string, timeoutMs: numbe
  * read of the response body.
  */
 @Injectable()
-export class WebhookSender implements OnModuleDestroy {
+export class WebhookSender implements OnApplicationShutdown {
   private readonly client: AxiosInstance;
   private readonly guard: ReturnType<typeof createAddressGuard>;
   private readonly agents: ReturnType<typeof createHttpAgents>;
@@ -118,7 +118,14 @@ export class WebhookSender implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Not onModuleDestroy: Nest runs every onModuleDestroy before any
+   * beforeApplicationShutdown, so destroying the agents there reset the
+   * sockets of in-flight attempts (recorded as failed "connection reset")
+   * before DeliveryLifecycle had let them finish within the grace.
+   * onApplicationShutdown runs after that drain.
+   */
+  onApplicationShutdown(): void {
     this.agents.httpAgent.destroy();
     this.agents.httpsAgent.destroy();
   }

@@ -1,0 +1,55 @@
+/**
+ * Direct SQL on a service's database, to look at the delivery queue the way
+ * an operator would (status counts, rows left `sending`, unfanned events).
+ */
+import { Client } from 'pg';
+
+/** Runs one query on its own connection. */
+export async function queryDb<T = Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export type StatusCounts = Record<'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled', number>;
+
+/** Attempts per status in webhook_logs. */
+export async function attemptStatusCounts(databaseUrl: string): Promise<StatusCounts> {
+  const rows = await queryDb<{ status: keyof StatusCounts; n: number }>(databaseUrl, `SELECT status, count(*)::int AS n FROM webhook_logs GROUP BY status`);
+  const out: StatusCounts = { pending: 0, sending: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+export interface AttemptRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: string;
+  attempt: number;
+  locked_until: Date | null;
+}
+
+/** The attempts in one status. */
+export async function attemptsIn(databaseUrl: string, status: string): Promise<AttemptRow[]> {
+  return queryDb<AttemptRow>(databaseUrl, `SELECT id, webhook_id, event_id, status, attempt, locked_until FROM webhook_logs WHERE status = $1`, [status]);
+}
+
+/** Per (event, webhook): how many attempt rows, and how many succeeded. */
+export async function attemptsPerPair(databaseUrl: string): Promise<Array<{ event_id: string; webhook_id: string; rows: number; succeeded: number }>> {
+  return queryDb(
+    databaseUrl,
+    `SELECT event_id, webhook_id, count(*)::int AS rows, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
+     FROM webhook_logs GROUP BY event_id, webhook_id`,
+  );
+}
+
+/** Events stored but not fanned out yet. */
+export async function unfannedEventCount(databaseUrl: string): Promise<number> {
+  const [row] = await queryDb<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM webhook_events WHERE fanned_out_at IS NULL`);
+  return row.n;
+}
