@@ -18,6 +18,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T>(err: unknown, user: T, info: unknown): T {
+    if (err instanceof AppError) throw err; // e.g. DATABASE_UNAVAILABLE from the strategy: not the token's fault
     if (err || !user) {
       const reason = info instanceof Error ? info.message : undefined;
       const message =

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppError } from '../common/app-error';
 import { AuthUser } from '../common/current-user.decorator';
+import { isUuid } from '../common/uuid-param.pipe';
 import { JWT_SECRET } from './auth.constants';
 import { Inject } from '@nestjs/common';
 import { UsersService } from './users.service';
@@ -28,8 +30,15 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 
   /** The user must still exist; its current role counts, not the one in the token. */
   async validate(payload: TokenPayload): Promise<AuthUser | false> {
-    if (typeof payload?.sub !== 'string') return false;
-    const user = await this.users.findById(payload.sub).catch(() => null);
+    if (typeof payload?.sub !== 'string' || !isUuid(payload.sub)) return false;
+    let user: Awaited<ReturnType<UsersService['findById']>>;
+    try {
+      user = await this.users.findById(payload.sub);
+    } catch {
+      // The database could not answer, so the token is neither valid nor invalid:
+      // a 503 tells the client to retry; a 401 would send it to log in again for nothing.
+      throw new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
+    }
     if (!user) return false;
     return { id: user.id, username: user.username, role: user.role };
   }
