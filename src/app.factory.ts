@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { installJsonBody } from './common/json-body';
 import { createLogger } from './common/logger';
 import { createValidationPipe } from './common/validation';
 import { Env } from './config/env.schema';
@@ -20,7 +21,8 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   });
   app.set('trust proxy', 'loopback');
   app.set('x-powered-by', false);
-  app.useBodyParser('json', { limit: env.BODY_LIMIT_BYTES, strict: false, type: ['application/json', 'application/*+json'] });
+  // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
+  installJsonBody(app, env.BODY_LIMIT_BYTES);
   app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } }));
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
