@@ -52,6 +52,16 @@ function flattenHeaders(headers: AxiosResponse['headers']): Record<string, strin
   return out;
 }
 
+/** " to <origin>" of a redirect, without path or query (they may carry tokens). */
+function redirectTarget(location: string | undefined, base: string): string {
+  if (!location) return '';
+  try {
+    return ` to ${new URL(location, base).origin}`;
+  } catch {
+    return '';
+  }
+}
+
 /** A clear, log-friendly cause for a request that got no HTTP answer. */
 export function describeRequestError(err: unknown, url: string, timeoutMs: number): string {
   if (err instanceof BlockedAddressError) return err.message;
@@ -150,7 +160,7 @@ export class WebhookSender implements OnApplicationShutdown {
       let error: string | null = null;
       if (!success) {
         error = `HTTP ${status}${res.statusText ? ' ' + res.statusText : ''}`;
-        if (status >= 300 && status < 400) error += `: redirect${responseHeaders.location ? ' to ' + responseHeaders.location : ''} not followed`;
+        if (status >= 300 && status < 400) error += `: redirect${redirectTarget(responseHeaders.location, req.url)} not followed`;
       }
       const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(responseHeaders['retry-after'], new Date()) : null;
       return done({ success, statusCode: status, error, responseHeaders, responseBody, retryAfterMs });
