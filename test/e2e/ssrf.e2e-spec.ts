@@ -194,7 +194,7 @@ describe('SSRF guard (e2e)', () => {
         const before = receiver.requests.length;
         const res = await t.http().post(`/api/webhooks/${id}/test`).set(auth).expect(200);
         expect(res.body).toMatchObject({ success: false, status_code: 302 });
-        expect(res.body.error).toBe(`HTTP 302 Found: redirect to ${target()} not followed`);
+        expect(res.body.error).toBe(`HTTP 302 Found: redirect to ${new URL(target()).origin} not followed`); // origin only: paths may carry tokens
         expect(receiver.requests.length - before).toBe(1);
         expect(v6.count()).toBe(0);
       } finally {
