@@ -81,9 +81,13 @@ export class Dispatcher {
 
   /** Takes one slot for the webhook if both limits allow it. */
   reserve(webhookId: string): boolean {
-    if (!this.accepting || this.inFlight >= this.maxInFlight) return false;
+    if (!this.accepting) return false;
     const current = this.perWebhook.get(webhookId) ?? 0;
-    if (current >= this.maxPerWebhook) return false;
+    if (this.inFlight >= this.maxInFlight || current >= this.maxPerWebhook) {
+      // The attempt stays (or goes back) in the queue: claim it when a slot frees up, not at the next sweep.
+      this.lastClaimFull = true;
+      return false;
+    }
     this.perWebhook.set(webhookId, current + 1);
     this.inFlight++;
     return true;
@@ -192,8 +196,13 @@ export class Dispatcher {
   private async claimOnce(): Promise<number> {
     const room = Math.min(this.maxInFlight - this.inFlight, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
-    const claimed = await this.store.claimDue(room, this.leaseMs, this.saturatedWebhooks());
-    this.lastClaimFull = claimed.length === room;
+    const saturated = this.saturatedWebhooks();
+    const claimed = await this.store.claimDue(room, this.leaseMs, saturated);
+    // A backlog may remain when the claim was full, or when it skipped saturated webhooks
+    // (their queue is invisible to this claim): either way, claim again as slots free up.
+    // Without the second case a busy endpoint's backlog drained only one batch per sweep
+    // interval (8 attempts a second with the defaults), however fast the endpoint answered.
+    this.lastClaimFull = claimed.length === room || saturated.length > 0;
     if (claimed.length === 0) return 0;
     const prepared = await this.prepare(claimed);
     const overflow: string[] = [];
