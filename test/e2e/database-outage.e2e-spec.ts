@@ -12,6 +12,7 @@
  * all delivered.
  */
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -54,6 +55,7 @@ describe('database outage: PostgreSQL stops and starts again under a running ser
     await service?.exited;
     await receiver?.close();
     await pg?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('stays up and says so during the outage, then recovers and delivers everything by itself', async () => {

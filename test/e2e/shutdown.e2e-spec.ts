@@ -9,6 +9,7 @@
  * every event. With the embedded PostgreSQL (no DATABASE_URL), the database
  * server stops with the service and its data is there on the next start.
  */
+import { rmSync } from 'node:fs';
 import { CaptureServer, eventually } from '../utils/capture-server';
 import { attemptsPerPair, attemptStatusCounts, queryDb } from '../utils/delivery-db';
 import { deliveryIdOf, Endpoint, tally } from '../utils/delivery-tally';
@@ -47,7 +48,10 @@ describe('shutdown on SIGTERM', () => {
     clearTimeout(timer);
     for (const c of children) c.kill('SIGKILL');
     await Promise.all(children.map((c) => c.exited));
-    for (const dir of embeddedDirs) for (const pid of postgresProcessesFor(dir)) process.kill(pid, 'SIGKILL'); // only after a failure
+    for (const dir of embeddedDirs) {
+      for (const pid of postgresProcessesFor(dir)) process.kill(pid, 'SIGKILL'); // only after a failure
+      rmSync(dir, { recursive: true, force: true });
+    }
     await Promise.all(receivers.map((r) => r.close()));
     await Promise.all(databases.map((d) => d.drop()));
   });
