@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
+import { TypeOrmNestLogger } from './typeorm-logger';
 
 /**
  * The one TypeORM configuration, shared by the application (`AppModule`), the
@@ -20,6 +21,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     installExtensions: false,
     migrationsTransactionMode: 'each',
     extra: { max: poolSize, connectionTimeoutMillis: 5000, application_name: 'atlas-webhooks' },
-    logging: ['error', 'migration'],
+    logging: ['error', 'warn', 'migration'],
+    logger: new TypeOrmNestLogger(),
+    maxQueryExecutionTime: 2000,
   };
 }
