@@ -66,21 +66,35 @@ export class AttemptStore {
   }
 
   /**
-   * Claims up to `limit` due attempts, oldest first, skipping the webhooks in
-   * `excludeWebhooks` (saturated on this instance).
+   * Claims up to `limit` due attempts, oldest first, at most `perWebhook` of
+   * any one webhook (the rest of a big backlog stays queued instead of being
+   * claimed and handed back), skipping the webhooks in `excludeWebhooks`
+   * (saturated on this instance). The window looks at the oldest
+   * `limit * 4` due rows; rows another instance claimed meanwhile are
+   * skipped (SKIP LOCKED, and the status is checked again after the lock).
    */
-  async claimDue(limit: number, leaseMs: number, excludeWebhooks: string[]): Promise<ClaimedAttempt[]> {
+  async claimDue(limit: number, leaseMs: number, excludeWebhooks: string[], perWebhook = limit): Promise<ClaimedAttempt[]> {
     if (limit <= 0) return [];
     const res: [AttemptRow[], number] = await this.db.query(
       `UPDATE webhook_logs SET status = 'sending', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
-       WHERE id IN (
+       WHERE status = 'pending' AND id IN (
          SELECT id FROM webhook_logs
-         WHERE status = 'pending' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
-         ORDER BY scheduled_at
-         LIMIT $1
+         WHERE id IN (
+           SELECT id FROM (
+             SELECT id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
+             FROM (
+               SELECT id, webhook_id, scheduled_at FROM webhook_logs
+               WHERE status = 'pending' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
+               ORDER BY scheduled_at
+               LIMIT $1 * 4
+             ) AS due
+           ) AS ranked
+           WHERE nth <= $4
+           ORDER BY scheduled_at
+           LIMIT $1)
          FOR UPDATE SKIP LOCKED)
        ${RETURNING}`,
-      [limit, leaseMs, excludeWebhooks],
+      [limit, leaseMs, excludeWebhooks, perWebhook],
     );
     return res[0].map(toClaimed); // UPDATE … RETURNING through TypeORM gives [rows, count]
   }

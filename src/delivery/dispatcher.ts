@@ -48,6 +48,7 @@ export class Dispatcher {
   private accepting: boolean;
   private claiming: Promise<number> | null = null;
   private wakeQueued = false;
+  private wakeAfterClaim = false;
   private lastClaimFull = false;
   private readonly shuttingDownIds = new Set<string>();
 
@@ -178,6 +179,11 @@ export class Dispatcher {
   /** After a slot frees up, claim more if the last claim suggested a backlog. */
   private wake(): void {
     if (!this.accepting || !this.lastClaimFull || this.wakeQueued) return;
+    if (this.claiming) {
+      // a claim is running and may not have seen this free slot: claim again after it
+      this.wakeAfterClaim = true;
+      return;
+    }
     this.wakeQueued = true;
     setImmediate(() => {
       this.wakeQueued = false;
@@ -188,7 +194,13 @@ export class Dispatcher {
   /** Claims as many due attempts as there is room for and starts them; returns how many. */
   claimAndRun(): Promise<number> {
     if (!this.claiming) {
-      this.claiming = this.claimOnce().finally(() => (this.claiming = null));
+      this.claiming = this.claimOnce().finally(() => {
+        this.claiming = null;
+        if (this.wakeAfterClaim) {
+          this.wakeAfterClaim = false;
+          this.wake();
+        }
+      });
     }
     return this.claiming;
   }
@@ -197,7 +209,7 @@ export class Dispatcher {
     const room = Math.min(this.maxInFlight - this.inFlight, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
     const saturated = this.saturatedWebhooks();
-    const claimed = await this.store.claimDue(room, this.leaseMs, saturated);
+    const claimed = await this.store.claimDue(room, this.leaseMs, saturated, this.maxPerWebhook);
     // A backlog may remain when the claim was full, or when it skipped saturated webhooks
     // (their queue is invisible to this claim): either way, claim again as slots free up.
     // Without the second case a busy endpoint's backlog drained only one batch per sweep
