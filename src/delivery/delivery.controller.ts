@@ -92,6 +92,7 @@ export class DeliveryController {
   @Roles('admin')
   @ApiOperation({ summary: 'Send a webhook.test event to this endpoint now (also when disabled) and wait for the result' })
   @ApiResponse({ status: 200, type: TestResultDto, description: 'The attempt was made; `success` says how it went' })
+  @ApiResponse({ status: 400, description: 'id is not a UUID', type: ErrorResponseDto })
   @ApiResponse({ status: 403, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   async test(@Param('id', new UuidParamPipe('id')) id: string): Promise<TestResultDto> {
@@ -103,6 +104,7 @@ export class DeliveryController {
   @Roles('admin')
   @ApiOperation({ summary: "Send that attempt's event again now, as one new attempt (not retried if it fails)" })
   @ApiResponse({ status: 202, type: RedeliverResultDto })
+  @ApiResponse({ status: 400, description: 'id or log_id is not a UUID', type: ErrorResponseDto })
   @ApiResponse({ status: 403, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   async redeliver(
