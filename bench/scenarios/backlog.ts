@@ -1,0 +1,114 @@
+/**
+ * 6. Backlog: 100,000 due attempts (scaled) are waiting when the service
+ * starts: 10,000 events x 10 webhooks inserted with SQL as pending attempts
+ * scheduled 10 minutes ago (as after an outage of the receivers). Then the
+ * service starts: the time until the last delivery arrives, the drain rate
+ * (first to last delivery) against the throughput scenario's rate, and the
+ * service's peak RSS while draining (/proc/<pid>/status VmRSS every 100 ms,
+ * and the kernel's VmHWM).
+ */
+import type { Client } from 'pg';
+import { canonicalJson } from '../../src/common/canonical-json';
+import { scaled } from '../config';
+import { eventData, EVENT_TYPE } from '../lib/api';
+import { truncateDeliveries, waitForRecorded } from '../lib/db-checks';
+import { sampleMetrics } from '../lib/metrics-sampler';
+import { CpuMeter, sampleRss } from '../lib/proc';
+import type { Scenario } from './context';
+
+const WEBHOOKS = 10;
+
+async function insertBacklog(db: Client, events: number): Promise<number> {
+  const res = await db.query(
+    `WITH ev AS (
+       INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
+       SELECT gen_random_uuid(), $1, $2::json, now() - interval '10 minutes', now() - interval '10 minutes'
+       FROM generate_series(1, $3::int)
+       RETURNING id, created_at)
+     INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, created_at)
+     SELECT w.id, ev.id, $1, 1, 'event', 'pending', ev.created_at, ev.created_at FROM ev CROSS JOIN webhooks w`,
+    [EVENT_TYPE, canonicalJson(eventData(1)), events],
+  );
+  await db.query('ANALYZE webhook_logs');
+  return res.rowCount ?? 0;
+}
+
+export const backlogScenario: Scenario = {
+  name: 'backlog',
+  title: 'Backlog: drain 100,000 due attempts at start-up',
+  async run(ctx) {
+    const nominal = scaled(ctx.cfg, 10_000, 200);
+    // one run must fit the time budget at the rate measured by the throughput scenario (or 0.7 x the ceiling)
+    const rate = ctx.throughputDps ?? (ctx.ceilingRps ?? 1000) * 0.7;
+    const fit = Math.floor((rate * Math.max(5, ctx.remaining() - 15)) / WEBHOOKS);
+    const events = Math.max(200, Math.min(nominal, fit));
+    if (events < nominal) ctx.log(`  ${events * WEBHOOKS} attempts instead of ${nominal * WEBHOOKS}: what one run drains within the time budget at ${Math.round(rate)}/s (BENCH_BUDGET_S=0 for the nominal size)`);
+    const attempts = events * WEBHOOKS;
+    const dbName = 'bench_backlog';
+    const url = await ctx.pg.createDatabase(dbName);
+    const db = await ctx.pg.connect(dbName);
+    const drain: number[] = [];
+    const rates: number[] = [];
+    const rss: number[] = [];
+    const ratios: number[] = [];
+    const runs: Record<string, unknown>[] = [];
+    try {
+      for (let i = 0; i < WEBHOOKS; i++) {
+        await db.query(`INSERT INTO webhooks (name, url, secret, events) VALUES ($1, $2, $3, $4)`, [`backlog-${i}`, ctx.receiver.url(i), ctx.secret, [EVENT_TYPE]]);
+      }
+      await ctx.repeat('backlog', async (r) => {
+        await truncateDeliveries(db);
+        const inserted = await insertBacklog(db, events);
+        if (inserted !== attempts) throw new Error(`inserted ${inserted} attempts, expected ${attempts}`);
+        await ctx.receiver.reset();
+        let sampler: ReturnType<typeof sampleRss> | undefined;
+        const svc = await ctx.startService('backlog', url, {}, (pid) => (sampler = sampleRss(pid, 100)));
+        const cpu = new CpuMeter(ctx.cpuTargets(svc));
+        const metrics = sampleMetrics(svc.baseUrl, Number(ctx.cfg.serviceEnv.WEBHOOK_MAX_IN_FLIGHT));
+        try {
+          const got = await ctx.receiver.waitFor(attempts);
+          const service = await metrics.stop();
+          const cores = cpu.stop();
+          const counts = await waitForRecorded(db, attempts);
+          const mem = sampler!.stop();
+          const fromStart = (got.last - svc.spawnedAt) / 1000;
+          const rate = got.count / ((got.last - got.first) / 1000);
+          drain.push(fromStart);
+          rates.push(rate);
+          rss.push(mem.peakMb);
+          if (ctx.throughputDps) ratios.push(rate / ctx.throughputDps);
+          runs.push({
+            attempts,
+            delivered: got.count,
+            duplicates: got.duplicates,
+            seconds_from_spawn: Math.round(fromStart * 100) / 100,
+            seconds_spawn_to_ready: Math.round(svc.readyAt - svc.spawnedAt) / 1000,
+            seconds_first_to_last: Math.round(got.last - got.first) / 1000,
+            deliveries_per_s: Math.round(rate),
+            rss_peak_sampled_mb: mem.peakMb,
+            rss_hwm_mb: mem.hwmMb,
+            rss_samples: mem.samples,
+            db_status_counts: counts,
+            service_metrics: service,
+            cores_used_after_ready: cores,
+          });
+          ctx.log(`  backlog run ${r + 1}: ${got.count}/${attempts} drained ${fromStart.toFixed(1)} s after spawn (${Math.round(rate)} deliveries/s), peak RSS ${mem.peakMb} MB (HWM ${mem.hwmMb} MB); db ${JSON.stringify(counts)}`);
+          if (got.count < attempts) throw new Error(`only ${got.count} of ${attempts} attempts were delivered`);
+          if ((counts.succeeded ?? 0) !== attempts) throw new Error(`the database holds ${counts.succeeded ?? 0} succeeded attempts, expected ${attempts}`);
+        } finally {
+          await metrics.stop();
+          sampler?.stop();
+          await svc.stop();
+        }
+      });
+      ctx.report.add('backlog', 'backlog_drain_s', `backlog of ${attempts} drained (from spawn)`, 's', drain);
+      ctx.report.add('backlog', 'backlog_dps', 'backlog drain rate', 'deliveries/s', rates);
+      if (ratios.length) ctx.report.add('backlog', 'backlog_ratio', 'drain rate / throughput rate', 'ratio', ratios, { op: '>=', value: 0.9 });
+      ctx.report.add('backlog', 'backlog_peak_rss_mb', 'service peak RSS while draining', 'MB', rss, { op: '<', value: 300 });
+      ctx.report.detail('backlog', { events, webhooks: WEBHOOKS, attempts, nominal_attempts: nominal * WEBHOOKS, runs });
+    } finally {
+      await db.end();
+      await ctx.pg.dropDatabase(dbName);
+    }
+  },
+};

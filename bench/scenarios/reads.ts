@@ -1,0 +1,120 @@
+/**
+ * 7. Reads at scale: 1,000,000 attempts (scaled) over 1,000 webhooks
+ * (bench/lib/seed-reads.ts), then p95 of
+ *   GET /api/webhooks/{id}/logs?limit=50
+ *   GET /api/webhooks/{id}/stats
+ *   GET /api/webhooks/logs/recent?hours=24&limit=50
+ * over 200 sequential requests each per run, half for the 10 biggest
+ * webhooks and half for small ones (target p95 < 50 ms each); and
+ * GET /api/webhooks/{id} as a reference for what any authenticated route
+ * costs. Afterwards one request per endpoint for the biggest webhook runs
+ * with auto_explain on, and the plans (EXPLAIN ANALYZE, BUFFERS) of the
+ * service's own queries are kept, the slowest endpoint's first.
+ */
+import { scaled } from '../config';
+import type { ApiClient } from '../lib/api';
+import { seedReads, webhooksBySize } from '../lib/seed-reads';
+import { distribution } from '../lib/stats';
+import type { Scenario } from './context';
+
+const REQUESTS = 200;
+
+interface Endpoint {
+  key: 'logs' | 'stats' | 'recent' | 'baseline';
+  label: string;
+  path: (webhookId: string) => string;
+}
+
+const ENDPOINTS: Endpoint[] = [
+  { key: 'logs', label: 'GET /api/webhooks/{id}/logs?limit=50', path: (id) => `/api/webhooks/${id}/logs?limit=50` },
+  { key: 'stats', label: 'GET /api/webhooks/{id}/stats', path: (id) => `/api/webhooks/${id}/stats` },
+  { key: 'recent', label: 'GET /api/webhooks/logs/recent?hours=24&limit=50', path: () => `/api/webhooks/logs/recent?hours=24&limit=50` },
+];
+/** Reference, no target: auth, one primary-key read and the JSON answer; what every route costs at least. */
+const BASELINE: Endpoint = { key: 'baseline', label: 'GET /api/webhooks/{id} (reference)', path: (id) => `/api/webhooks/${id}` };
+
+async function timed(api: ApiClient, path: string): Promise<number> {
+  const res = await api.request('GET', path);
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+  return res.ms;
+}
+
+export const readsScenario: Scenario = {
+  name: 'reads',
+  title: 'Reads at scale: logs, stats and recent over 1,000,000 attempts',
+  async run(ctx) {
+    const attempts = scaled(ctx.cfg, 1_000_000, 100_000);
+    const dbName = 'bench_reads';
+    const url = await ctx.pg.createDatabase(dbName);
+    const db = await ctx.pg.connect(dbName);
+    let svc: Awaited<ReturnType<typeof ctx.startService>> | undefined;
+    try {
+      const t0 = performance.now();
+      const seeded = await seedReads(db, attempts, ctx.receiver.url(0), ctx.secret);
+      const seedSeconds = (performance.now() - t0) / 1000;
+      ctx.log(`  seeded ${JSON.stringify(seeded)} in ${seedSeconds.toFixed(1)} s`);
+      const bySize = await webhooksBySize(db);
+      const big = bySize.slice(0, 10);
+      const small = bySize.slice(100);
+      svc = await ctx.startService('reads', url);
+      const api = await ctx.login(svc, 1);
+      const p95: Record<string, number[]> = { logs: [], stats: [], recent: [], baseline: [] };
+      const runs: Array<Record<string, unknown>> = [];
+      // warm-up: plans cached, pool connected
+      for (const e of ENDPOINTS) for (let i = 0; i < 10; i++) await timed(api, e.path(i % 2 ? big[i % big.length].id : small[i * 37 % small.length].id));
+      await ctx.repeat('reads', async (r) => {
+        const run: Record<string, unknown> = {};
+        for (const e of [...ENDPOINTS, BASELINE]) {
+          const all: number[] = [];
+          const bigMs: number[] = [];
+          const smallMs: number[] = [];
+          for (let i = 0; i < REQUESTS; i++) {
+            const isBig = i % 2 === 0;
+            const hook = isBig ? big[(i / 2) % big.length] : small[(i * 7919 + r * 104729) % small.length];
+            const ms = await timed(api, e.path(hook.id));
+            all.push(ms);
+            if (e.key !== 'recent' && e.key !== 'baseline') (isBig ? bigMs : smallMs).push(ms);
+          }
+          const d = distribution(all);
+          p95[e.key].push(d.p95);
+          run[e.key] = {
+            p50_ms: Math.round(d.p50 * 100) / 100,
+            p95_ms: Math.round(d.p95 * 100) / 100,
+            p99_ms: Math.round(d.p99 * 100) / 100,
+            max_ms: Math.round(d.max * 100) / 100,
+            ...(e.key !== 'recent' && e.key !== 'baseline'
+              ? { big_p95_ms: Math.round(distribution(bigMs).p95 * 100) / 100, small_p95_ms: Math.round(distribution(smallMs).p95 * 100) / 100 }
+              : {}),
+          };
+          ctx.log(`  reads run ${r + 1}: ${e.label}: p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`);
+        }
+        runs.push(run);
+      });
+      const figures = ENDPOINTS.map((e) => ctx.report.add('reads', `reads_${e.key}_p95_ms`, `p95 ${e.label}`, 'ms', p95[e.key], { op: '<', value: 50 }));
+      ctx.report.add('reads', 'reads_baseline_p95_ms', `p95 ${BASELINE.label}`, 'ms', p95.baseline);
+      const slowestIndex = figures.reduce((best, f, i) => (f.value > figures[best].value ? i : best), 0);
+      const order = [ENDPOINTS[slowestIndex], ...ENDPOINTS.filter((_, i) => i !== slowestIndex)];
+      const plans: Record<string, unknown> = {};
+      for (const e of order) {
+        plans[e.key] = await ctx.pg.capturePlans(
+          async () => void (await timed(api, e.path(big[0].id))),
+          (text) => text.includes('webhook_logs') && !/\bUPDATE\b|FOR UPDATE/.test(text),
+        );
+      }
+      await api.close();
+      ctx.report.detail('reads', {
+        seeded: { ...seeded, seconds: Math.round(seedSeconds) },
+        biggest_webhooks: big.map((b) => b.n),
+        small_webhook_sizes: { min: small[small.length - 1]?.n, max: small[0]?.n },
+        requests_per_endpoint_per_run: REQUESTS,
+        runs,
+        slowest: figures[slowestIndex].key,
+        explain_biggest_webhook: plans,
+      });
+    } finally {
+      await svc?.stop();
+      await db.end();
+      await ctx.pg.dropDatabase(dbName);
+    }
+  },
+};
