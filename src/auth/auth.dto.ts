@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, Role } from './user.entity';
+import { PageOf } from '../common/page.dto';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin' })
@@ -75,16 +76,4 @@ export class UserDto {
   updated_at: string;
 }
 
-export class UserListDto {
-  @ApiProperty({ type: [UserDto] })
-  items: UserDto[];
-
-  @ApiProperty()
-  total: number;
-
-  @ApiProperty()
-  limit: number;
-
-  @ApiProperty()
-  offset: number;
-}
+export class UserListDto extends PageOf(UserDto) {}

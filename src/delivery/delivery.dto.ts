@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { PageOf } from '../common/page.dto';
 import { PageQueryDto } from '../common/page-query.dto';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -98,12 +99,9 @@ export class LogDetailDto extends LogDto {
   @ApiProperty({ nullable: true, type: String, description: 'Truncated to WEBHOOK_RESPONSE_BODY_LIMIT bytes' }) response_body: string | null;
 }
 
-export class LogPageDto {
-  @ApiProperty({ type: [LogDto] }) items: LogDto[];
-  @ApiProperty({ description: 'Matching attempts, counted up to 10000' }) total: number;
+/** `total` counts up to 10000 matching attempts. */
+export class LogPageDto extends PageOf(LogDto) {
   @ApiProperty({ description: 'true when there are more than 10000 and total stopped counting' }) total_capped: boolean;
-  @ApiProperty() limit: number;
-  @ApiProperty() offset: number;
 }
 
 export class TestResultDto {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, IsString } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { CATEGORIES, EVENT_TYPES } from './event-catalogue';
+import { PageOf } from '../common/page.dto';
 
 export class EventTypeDto {
   @ApiProperty({ example: 'service.started' })
@@ -70,16 +71,4 @@ export class EventDto {
   fanned_out_at: string | null;
 }
 
-export class EventListDto {
-  @ApiProperty({ type: [EventDto] })
-  items: EventDto[];
-
-  @ApiProperty()
-  total: number;
-
-  @ApiProperty()
-  limit: number;
-
-  @ApiProperty()
-  offset: number;
-}
+export class EventListDto extends PageOf(EventDto) {}

@@ -7,6 +7,7 @@ import { EVENT_TYPES } from '../events/event-catalogue';
 import { Check } from './check.decorator';
 import { validateSubscriptions, validSubscriptionValues } from './subscription';
 import { MAX_HEADERS, validateHeaders, validateWebhookUrl } from './webhook-validation';
+import { PageOf } from '../common/page.dto';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MIN_TIMEOUT_MS = 1_000;
@@ -234,19 +235,7 @@ export class WebhookWithSecretDto extends WebhookDto {
   override secret: string = '';
 }
 
-export class WebhookListDto {
-  @ApiProperty({ type: [WebhookDto] })
-  items: WebhookDto[];
-
-  @ApiProperty()
-  total: number;
-
-  @ApiProperty()
-  limit: number;
-
-  @ApiProperty()
-  offset: number;
-}
+export class WebhookListDto extends PageOf(WebhookDto) {}
 
 export class WebhookSecretDto {
   @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
