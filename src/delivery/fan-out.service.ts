@@ -10,6 +10,7 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 import { AttemptStore, NewAttempt } from './attempt-store';
 import { Dispatcher, PreparedAttempt } from './dispatcher';
 import { buildEventBody } from './event-body';
+import { MicroBatcher } from './micro-batcher';
 
 const MAX_BATCH = 200;
 
@@ -24,12 +25,9 @@ const MAX_BATCH = 200;
 @Injectable()
 export class FanOutService {
   private readonly logger = new Logger('FanOut');
-  private queue: string[] = [];
   /** Bodies handed over by the bus, so the first attempts need not read them back. */
   private readonly knownBodies = new Map<string, EventBody>();
-  private flushing: Promise<void> | null = null;
-  private scheduled = false;
-  private closed = false;
+  private readonly batcher = new MicroBatcher<string>(MAX_BATCH, (ids) => this.fanOutFromBus(ids));
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -41,39 +39,22 @@ export class FanOutService {
 
   @OnEvent(EVENT_RECORDED)
   onRecorded(payload: EventRecordedPayload): void {
-    if (this.closed) return; // the sweeper of a running instance fans it out
-    this.queue.push(payload.id);
-    if (payload.body) this.knownBodies.set(payload.id, payload.body);
-    this.schedule();
+    if (this.batcher.push(payload.id)) this.knownBodies.set(payload.id, payload.body);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  /** Stops taking events from the bus and waits for the batch in progress. */
+  /** Stops taking events from the bus (the sweeper fans out what is left) and waits for the batch in progress. */
   async stop(): Promise<void> {
-    this.closed = true;
-    this.queue = [];
-    await this.flushing;
+    for (const id of await this.batcher.close()) this.knownBodies.delete(id);
   }
 
-  private async flush(): Promise<void> {
-    if (this.closed) return;
-    if (this.flushing || this.queue.length === 0) return;
-    const ids = this.queue.splice(0, MAX_BATCH);
-    this.flushing = this.fanOut(ids)
-      .then(() => undefined)
-      .finally(() => ids.forEach((id) => this.knownBodies.delete(id)))
-      .catch((err: Error) => this.logger.warn(`Fan-out of ${ids.length} events failed (the sweeper retries): ${err.message}`));
-    await this.flushing;
-    this.flushing = null;
-    if (this.queue.length) this.schedule();
+  private async fanOutFromBus(ids: string[]): Promise<void> {
+    try {
+      await this.fanOut(ids);
+    } catch (err) {
+      this.logger.warn(`Fan-out of ${ids.length} events failed (the sweeper retries): ${(err as Error).message}`);
+    } finally {
+      for (const id of ids) this.knownBodies.delete(id);
+    }
   }
 
   /** Fans out the given events (those still unfanned); returns the attempts created. */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { AttemptStore, NewAttempt } from './attempt-store';
 import { AttemptOutcome } from './attempt.types';
+import { MicroBatcher } from './micro-batcher';
 
 const MAX_BATCH = 500;
 
@@ -17,9 +18,7 @@ const MAX_BATCH = 500;
 @Injectable()
 export class ResultWriter {
   private readonly logger = new Logger(ResultWriter.name);
-  private buffer: Array<{ outcome: AttemptOutcome; done: (err?: unknown) => void }> = [];
-  private flushing: Promise<void> | null = null;
-  private scheduled = false;
+  private readonly batcher = new MicroBatcher<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>(MAX_BATCH, (batch) => this.flush(batch));
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -29,47 +28,22 @@ export class ResultWriter {
 
   write(outcome: AttemptOutcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.buffer.push({ outcome, done: (err) => (err ? reject(err) : resolve()) });
-      this.schedule();
+      this.batcher.push({ outcome, done: (err) => (err ? reject(err) : resolve()) });
     });
   }
 
-  /** Resolves when everything written so far is committed. */
-  async drain(): Promise<void> {
-    while (this.buffer.length > 0 || this.flushing) {
-      if (this.flushing) await this.flushing.catch(() => undefined);
-      else await this.flush();
-    }
+  /** Resolves when everything written so far is committed (or has failed). */
+  drain(): Promise<void> {
+    return this.batcher.drain();
   }
 
-  get pending(): number {
-    return this.buffer.length;
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing || this.buffer.length === 0) return;
-    const batch = this.buffer.splice(0, MAX_BATCH);
-    this.flushing = this.persist(batch.map((b) => b.outcome)).then(
-      () => batch.forEach((b) => b.done()),
-      (err: unknown) => {
-        this.logger.error(`Could not record ${batch.length} attempt results: ${(err as Error).message}`);
-        batch.forEach((b) => b.done(err));
-      },
-    );
+  private async flush(batch: Array<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>): Promise<void> {
     try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
-      if (this.buffer.length > 0) this.schedule();
+      await this.persist(batch.map((b) => b.outcome));
+      batch.forEach((b) => b.done());
+    } catch (err) {
+      this.logger.error(`Could not record ${batch.length} attempt results: ${(err as Error).message}`);
+      batch.forEach((b) => b.done(err));
     }
   }
 
