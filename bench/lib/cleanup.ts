@@ -70,11 +70,14 @@ export function installCleanupHandlers(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // once stopping, the scenario still running loses its connections: not worth reporting
   process.on('uncaughtException', (err) => {
+    if (running) return;
     console.error('uncaught exception:', err);
     void cleanupAll().finally(() => process.exit(1));
   });
   process.on('unhandledRejection', (err) => {
+    if (running) return;
     console.error('unhandled rejection:', err);
     void cleanupAll().finally(() => process.exit(1));
   });

@@ -36,17 +36,19 @@ function stat(pid: number): { ppid: number; cpuSeconds: number } | null {
   }
 }
 
-/** CPU seconds used so far by `pid` (and, with `children`, by its direct children: PostgreSQL backends). */
-export function cpuSeconds(pid: number, children = false): number {
-  let total = stat(pid)?.cpuSeconds ?? 0;
+/** CPU seconds used so far by `pid`, and with `children` by each of its direct children (PostgreSQL backends). */
+export function cpuSeconds(pid: number, children = false): Map<number, number> {
+  const out = new Map<number, number>();
+  const own = stat(pid);
+  if (own) out.set(pid, own.cpuSeconds);
   if (children) {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const s = stat(Number(entry));
-      if (s && s.ppid === pid) total += s.cpuSeconds;
+      if (s && s.ppid === pid) out.set(Number(entry), s.cpuSeconds);
     }
   }
-  return total;
+  return out;
 }
 
 /** Busy CPU seconds of the whole machine so far (all cores, /proc/stat). */
@@ -69,11 +71,13 @@ export interface CpuTarget {
 }
 
 /**
- * Measures how many cores each process used over an interval. Backends that
- * exit during the interval are not counted (the benchmark's connections stay open).
+ * Measures how many cores each process used over an interval. A backend that
+ * exits during the interval takes its CPU time with it (an undercount; the
+ * service's and the benchmark's connections stay open, autovacuum workers come
+ * and go).
  */
 export class CpuMeter {
-  private readonly start: Map<string, number>;
+  private readonly start: Map<string, Map<number, number>>;
   private readonly machineStart = machineCpuSeconds();
   private readonly t0 = performance.now();
 
@@ -91,7 +95,10 @@ export class CpuMeter {
     const out: Record<string, number> = {};
     let ours = 0;
     for (const t of this.targets) {
-      const used = (cpuSeconds(t.pid, t.children) - this.start.get(t.name)!) / wall;
+      const before = this.start.get(t.name)!;
+      let delta = 0;
+      for (const [pid, seconds] of cpuSeconds(t.pid, t.children)) delta += seconds - (before.get(pid) ?? 0);
+      const used = delta / wall;
       ours += used;
       out[t.name] = Math.round(used * 100) / 100;
     }

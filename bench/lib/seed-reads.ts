@@ -9,7 +9,9 @@
  *  - an event picked twice for one webhook becomes a retry (attempt 2, 3…,
  *    the earlier ones failed); last attempts: 93% succeeded, 6% failed, 1%
  *    pending (retry scheduled in the future, when less than a day old);
- *  - request headers as the engine records them (about 500 bytes of JSON).
+ *  - request headers as the engine records them (about 500 bytes of JSON);
+ *  - rows inserted in created_at order, as a live table fills up (the heap
+ *    order then follows time, which the per-webhook windows rely on).
  * Loaded the way bulk loads are done: foreign-key triggers off for the
  * session (session_replication_role = replica; the rows are consistent by
  * construction) and the secondary indexes of webhook_logs dropped and then
@@ -84,7 +86,8 @@ export async function seedReads(db: Client, attempts: number, url: string, secre
                    WHEN c.r < 0.99 OR c.created_at < now() - interval '1 day' THEN 'failed'
                    ELSE 'pending' END AS status,
               c.created_at + (c.rn - 1) * interval '5 seconds' AS at,
-              (15 + 200 * random() * random())::int AS ms) s`,
+              (15 + 200 * random() * random())::int AS ms) s
+     ORDER BY s.at`,
   );
   await db.query('DROP TABLE cand');
   for (const index of indexes) await db.query(index.def);

@@ -4,7 +4,7 @@
  * PostgreSQL and the receiver over loopback.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onCleanup } from './cleanup';
@@ -50,11 +50,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   }
   let out = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'atlas-bench-svc-')); // unused with DATABASE_URL, but keep the service out of ./.data
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'atlas-bench-svc-')),
+      DATA_DIR: dataDir,
       ...options.env,
       ...options.overrides,
       DATABASE_URL: options.databaseUrl,
@@ -70,7 +71,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      r();
+    }),
+  );
   let alive = true;
   void exited.then(() => (alive = false));
   const stop = async () => {

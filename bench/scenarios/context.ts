@@ -1,7 +1,7 @@
 /** What every scenario gets from the orchestrator. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUDGET_WEIGHTS, BenchConfig, ScenarioName } from '../config';
+import { BUDGET_WEIGHTS, BenchConfig, SCENARIOS, ScenarioName } from '../config';
 import { ApiClient } from '../lib/api';
 import type { PgHarness } from '../lib/pg';
 import { CpuTarget } from '../lib/proc';
@@ -22,8 +22,9 @@ export class Context {
   /** Set by the throughput scenario: deliveries/s. */
   throughputDps?: number;
   private readonly profileStamp: string;
-  private scenario: ScenarioName | null = null;
   private scenarioStart = 0;
+  private scenarioAllotted = Infinity;
+  private readonly benchStart = performance.now();
 
   constructor(
     readonly cfg: BenchConfig,
@@ -39,15 +40,21 @@ export class Context {
 
   /** Called by the orchestrator as each scenario begins (its time budget counts from here). */
   begin(name: ScenarioName): void {
-    this.scenario = name;
     this.scenarioStart = performance.now();
+    if (!this.cfg.budgetS) {
+      this.scenarioAllotted = Infinity;
+      return;
+    }
+    // this scenario's weighted share of what is left (time earlier scenarios did not use carries forward)
+    const left = this.cfg.budgetS - (this.scenarioStart - this.benchStart) / 1000;
+    const ahead = SCENARIOS.slice(SCENARIOS.indexOf(name)).filter((s) => this.cfg.only.includes(s));
+    const weights = ahead.reduce((sum, s) => sum + BUDGET_WEIGHTS[s], 0);
+    this.scenarioAllotted = Math.max(0, (left * BUDGET_WEIGHTS[name]) / weights);
   }
 
   /** Seconds this scenario may take (Infinity without a budget). */
   allotted(): number {
-    if (!this.cfg.budgetS || !this.scenario) return Infinity;
-    const total = this.cfg.only.reduce((sum, s) => sum + BUDGET_WEIGHTS[s], 0);
-    return (this.cfg.budgetS * BUDGET_WEIGHTS[this.scenario]) / total;
+    return this.scenarioAllotted;
   }
 
   /** Seconds left of this scenario's budget. */
