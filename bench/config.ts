@@ -17,7 +17,7 @@ export interface BenchConfig {
   /** BENCH_PG_FAST (default 1): PostgreSQL with fsync/synchronous_commit/full_page_writes off. */
   pgFast: boolean;
   /**
-   * Seconds the scenarios may take together (BENCH_BUDGET_S; default 540 so
+   * Seconds the scenarios may take together (BENCH_BUDGET_S; default 510 so
    * that `npm run bench`, build included, ends within 10 minutes; 0: no limit).
    * Each scenario gets a share; a scenario stops repeating runs when the next
    * would not fit, and the delivery-volume scenarios (throughput, backlog)
@@ -78,7 +78,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2)): BenchConfig 
     only: onlyRaw.length ? (onlyRaw as ScenarioName[]) : [...SCENARIOS],
     cpuProf: flag('BENCH_CPU_PROF', false),
     pgFast: flag('BENCH_PG_FAST', true),
-    budgetS: process.env.BENCH_BUDGET_S === '0' ? 0 : number('BENCH_BUDGET_S', 540),
+    budgetS: process.env.BENCH_BUDGET_S === '0' ? 0 : number('BENCH_BUDGET_S', 510),
     receiverPorts: Math.max(1, Math.round(number('BENCH_RECEIVER_PORTS', 10))),
     serviceEnv,
   };

@@ -7,7 +7,7 @@
  * ceiling, so both see the same machine (target >= 0.7).
  *
  * Nominal N = 20,000 (200,000 deliveries). Under the time budget each run is
- * sized to fit its share of what is left at the rate expected (0.7 x the
+ * sized to fit its share of what is left at the rate expected (0.45 x the
  * ceiling for the first run, the rate measured so far for the next ones).
  */
 import { scaled } from '../config';
@@ -51,7 +51,7 @@ export const throughputScenario: Scenario = {
         }
         const ceiling = (await measureCeiling(ctx, 'axios', 1, PAIRED_CEILING_S)).samples[0];
         ceilings.push(ceiling);
-        const expectedRate = dps.length ? median(dps) : 0.7 * (ctx.ceilingRps ?? ceiling);
+        const expectedRate = dps.length ? median(dps) : 0.45 * (ctx.ceilingRps ?? ceiling);
         const fit = Math.floor((expectedRate * Math.max(5, perRun - RUN_OVERHEAD_S)) / WEBHOOKS);
         const events = Math.max(300, Math.min(nominal, fit));
         const expected = events * WEBHOOKS;
