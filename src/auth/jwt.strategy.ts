@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppError } from '../common/app-error';
 import { AuthUser } from '../common/current-user.decorator';
 import { isUuid } from '../common/uuid-param.pipe';
 import { JWT_SECRET } from './auth.constants';
-import { Inject } from '@nestjs/common';
 import { UsersService } from './users.service';
 
 interface TokenPayload {
@@ -17,12 +17,12 @@ interface TokenPayload {
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
-    @Inject(JWT_SECRET) secret: string,
+    @Inject(JWT_SECRET) secret: KeyObject,
     private readonly users: UsersService,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: secret,
+      secretOrKey: secret as unknown as string, // a KeyObject: passed through to jsonwebtoken
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
@@ -33,7 +33,7 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     if (typeof payload?.sub !== 'string' || !isUuid(payload.sub)) return false;
     let user: Awaited<ReturnType<UsersService['findById']>>;
     try {
-      user = await this.users.findById(payload.sub);
+      user = await this.users.findForAuth(payload.sub);
     } catch {
       // The database could not answer, so the token is neither valid nor invalid:
       // a 503 tells the client to retry; a 401 would send it to log in again for nothing.

@@ -8,9 +8,14 @@ import { Role, User } from './user.entity';
 
 export const DEFAULT_ADMIN_PASSWORD = 'admin123';
 
+/** How long a user looked up for a token is trusted without asking the database again. */
+const AUTH_CACHE_MS = 5000;
+const AUTH_CACHE_MAX = 10_000;
+
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
+  private readonly authCache = new Map<string, { user: User | null; until: number }>();
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -35,6 +40,20 @@ export class UsersService implements OnApplicationBootstrap {
   async verifyCredentials(username: string, password: string): Promise<User | null> {
     const user = await this.users.findOne({ where: { username } });
     return (await verifyPassword(password, user?.passwordHash)) ? user : null;
+  }
+
+  /**
+   * The user behind a token, cached for AUTH_CACHE_MS so that an API call does
+   * not cost a query. Deleting a user clears its entry at once on this
+   * instance; other instances notice within AUTH_CACHE_MS.
+   */
+  async findForAuth(id: string, now = Date.now()): Promise<User | null> {
+    const hit = this.authCache.get(id);
+    if (hit && hit.until > now) return hit.user;
+    const user = await this.findById(id);
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(id, { user, until: now + AUTH_CACHE_MS });
+    return user;
   }
 
   async findById(id: string): Promise<User | null> {
@@ -69,5 +88,6 @@ export class UsersService implements OnApplicationBootstrap {
       throw new AppError('CONFLICT', 'The last admin cannot be deleted');
     }
     await this.users.delete({ id });
+    this.authCache.delete(id);
   }
 }
