@@ -66,22 +66,25 @@ export class AttemptStore {
   }
 
   /**
-   * Claims up to `limit` due attempts, oldest first, at most `perWebhook` of
-   * any one webhook (the rest of a big backlog stays queued instead of being
-   * claimed and handed back), skipping the webhooks in `excludeWebhooks`
-   * (saturated on this instance). The window looks at the oldest
-   * `limit * 4` due rows; rows another instance claimed meanwhile are
-   * skipped (SKIP LOCKED, and the status is checked again after the lock).
+   * Claims up to `limit` due attempts, oldest first, taking from each webhook
+   * no more than it has free slots on this instance: `perWebhook` minus its
+   * count in `busy` (so a big backlog stays queued instead of being claimed
+   * and handed back, and a webhook at its limit is left out). The window
+   * looks at the oldest `limit * 4` due rows of those webhooks; rows another
+   * instance claimed meanwhile are skipped (SKIP LOCKED, and the status is
+   * checked again after the lock).
    */
-  async claimDue(limit: number, leaseMs: number, excludeWebhooks: string[], perWebhook = limit): Promise<ClaimedAttempt[]> {
+  async claimDue(limit: number, leaseMs: number, busy: Map<string, number>, perWebhook: number): Promise<ClaimedAttempt[]> {
     if (limit <= 0) return [];
+    const full = [...busy].filter(([, n]) => n >= perWebhook).map(([id]) => id);
+    const partial = [...busy].filter(([, n]) => n < perWebhook);
     const res: [AttemptRow[], number] = await this.db.query(
       `UPDATE webhook_logs SET status = 'sending', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
        WHERE status = 'pending' AND id IN (
          SELECT id FROM webhook_logs
          WHERE id IN (
-           SELECT id FROM (
-             SELECT id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
+           SELECT ranked.id FROM (
+             SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
              FROM (
                SELECT id, webhook_id, scheduled_at FROM webhook_logs
                WHERE status = 'pending' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
@@ -89,12 +92,13 @@ export class AttemptStore {
                LIMIT $1 * 4
              ) AS due
            ) AS ranked
-           WHERE nth <= $4
-           ORDER BY scheduled_at
+           LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(webhook_id, in_flight) ON b.webhook_id = ranked.webhook_id
+           WHERE ranked.nth <= $4 - COALESCE(b.in_flight, 0)
+           ORDER BY ranked.scheduled_at
            LIMIT $1)
          FOR UPDATE SKIP LOCKED)
        ${RETURNING}`,
-      [limit, leaseMs, excludeWebhooks, perWebhook],
+      [limit, leaseMs, full, perWebhook, partial.map(([id]) => id), partial.map(([, n]) => n)],
     );
     return res[0].map(toClaimed); // UPDATE … RETURNING through TypeORM gives [rows, count]
   }

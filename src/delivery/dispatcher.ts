@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { Webhook } from '../webhooks/webhook.entity';
@@ -28,6 +29,8 @@ export interface PreparedAttempt {
 }
 
 const CLAIM_BATCH = 200;
+/** Results waiting to be written beyond which no more attempts are claimed. */
+const MAX_WRITE_BACKLOG = 2000;
 
 /**
  * Runs attempts within the in-flight limits (global and per webhook), records
@@ -40,7 +43,10 @@ export class Dispatcher {
   private readonly logger = new Logger('Delivery');
   private inFlight = 0;
   private readonly perWebhook = new Map<string, number>();
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  /** Attempts whose HTTP request is under way, with a promise that settles when it is over. */
+  private readonly running = new Map<string, Promise<void>>();
+  /** Aborts every request still running when the shutdown grace is over. */
+  private readonly shutdownAbort = new AbortController();
   private readonly maxInFlight: number;
   private readonly maxPerWebhook: number;
   private readonly leaseMs: number;
@@ -50,7 +56,7 @@ export class Dispatcher {
   private wakeQueued = false;
   private wakeAfterClaim = false;
   private lastClaimFull = false;
-  private readonly shuttingDownIds = new Set<string>();
+  private readonly returnedAtShutdown = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -66,6 +72,7 @@ export class Dispatcher {
     this.leaseMs = config.get('WEBHOOK_LEASE_MS');
     this.schedule = config.get('WEBHOOK_RETRY_SCHEDULE');
     this.accepting = config.get('WEBHOOK_WORKER');
+    setMaxListeners(0, this.shutdownAbort.signal); // one listener per request in flight
   }
 
   get isWorker(): boolean {
@@ -101,12 +108,6 @@ export class Dispatcher {
     this.inFlight--;
   }
 
-  private saturatedWebhooks(): string[] {
-    const out: string[] = [];
-    for (const [id, n] of this.perWebhook) if (n >= this.maxPerWebhook) out.push(id);
-    return out;
-  }
-
   /** Sends reserved attempts (does not wait for them). */
   start(prepared: PreparedAttempt[]): void {
     for (const p of prepared) void this.run(p, true);
@@ -122,30 +123,32 @@ export class Dispatcher {
     return this.run(p, true);
   }
 
+  /**
+   * Sends, then frees the slot at once (the endpoint is done with it), then
+   * records the outcome: the slot is not held while the result waits for its
+   * batch to commit.
+   */
   private async run(p: PreparedAttempt, reserved: boolean): Promise<AttemptOutcome | null> {
-    const abort = new AbortController();
     let finish!: () => void;
-    const done = new Promise<void>((r) => (finish = r));
-    this.running.set(p.attempt.id, { abort, done });
+    this.running.set(p.attempt.id, new Promise<void>((r) => (finish = r)));
+    let result: SendResult;
     try {
-      const result = await this.send(p, abort.signal);
-      if (this.shuttingDownIds.has(p.attempt.id)) {
-        await this.store.release([p.attempt.id]).catch(() => undefined);
-        return null;
-      }
-      const outcome: AttemptOutcome = { attempt: p.attempt, result, nextRetryAt: this.nextRetry(p, result) };
-      this.observer.attemptFinished(p, outcome);
-      await this.writer.write(outcome).catch(() => undefined); // on failure the lease brings it back
+      result = await this.send(p, this.shutdownAbort.signal);
       if (result.statusCode === 410) {
+        // disabled before this slot frees up, so no further attempt goes to an endpoint that is gone
         await this.webhooks.disable(p.webhook.id, 'the endpoint answered 410 Gone').catch(() => undefined);
       }
-      return outcome;
     } finally {
       this.running.delete(p.attempt.id);
       if (reserved) this.unreserve(p.webhook.id);
       finish();
       this.wake();
     }
+    if (this.returnedAtShutdown.has(p.attempt.id)) return null; // cut short by shutdown: back to the queue
+    const outcome: AttemptOutcome = { attempt: p.attempt, result, nextRetryAt: this.nextRetry(p, result) };
+    this.observer.attemptFinished(p, outcome);
+    await this.writer.write(outcome).catch(() => undefined); // on failure the lease brings it back
+    return outcome;
   }
 
   private async send(p: PreparedAttempt, signal: AbortSignal): Promise<SendResult> {
@@ -208,13 +211,18 @@ export class Dispatcher {
   private async claimOnce(): Promise<number> {
     const room = Math.min(this.maxInFlight - this.inFlight, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
-    const saturated = this.saturatedWebhooks();
-    const claimed = await this.store.claimDue(room, this.leaseMs, saturated, this.maxPerWebhook);
-    // A backlog may remain when the claim was full, or when it skipped saturated webhooks
-    // (their queue is invisible to this claim): either way, claim again as slots free up.
-    // Without the second case a busy endpoint's backlog drained only one batch per sweep
-    // interval (8 attempts a second with the defaults), however fast the endpoint answered.
-    this.lastClaimFull = claimed.length === room || saturated.length > 0;
+    if (this.writer.backlog > MAX_WRITE_BACKLOG) {
+      // results are not being recorded as fast as attempts finish: let the writes catch up
+      this.lastClaimFull = true;
+      return 0;
+    }
+    const busy = new Map(this.perWebhook);
+    const claimed = await this.store.claimDue(room, this.leaseMs, busy, this.maxPerWebhook);
+    // More may be due when this claim found any (it takes at most room, and at most each webhook's
+    // free slots), or when webhooks were at their limit as it ran (judged by the snapshot the query
+    // used: their slots may have freed up since). Then a freed slot claims again at once rather
+    // than at the next sweep; a claim that finds nothing and skipped no one stops that.
+    this.lastClaimFull = claimed.length > 0 || [...busy.values()].some((n) => n >= this.maxPerWebhook);
     if (claimed.length === 0) return 0;
     const prepared = await this.prepare(claimed);
     const overflow: string[] = [];
@@ -267,19 +275,19 @@ export class Dispatcher {
     this.accepting = false;
     await this.claiming?.catch(() => undefined);
     const grace = this.config.get('WEBHOOK_SHUTDOWN_GRACE_MS');
-    const all = Promise.all([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all([...this.running.values()]);
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
     clearTimeout(timer);
     if (timedOut) {
-      const left = [...this.running.entries()];
+      const left = [...this.running.keys()];
       this.logger.warn(`Returning ${left.length} unfinished attempts to the queue`);
-      for (const [id, r] of left) {
-        this.shuttingDownIds.add(id);
-        r.abort.abort();
-      }
-      await Promise.all(left.map(([, r]) => r.done));
+      left.forEach((id) => this.returnedAtShutdown.add(id));
+      this.shutdownAbort.abort();
+      await Promise.all([...this.running.values()]);
+      await this.store.release(left).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
     }
     await this.writer.drain();
   }
+
 }

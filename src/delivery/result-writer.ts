@@ -32,6 +32,11 @@ export class ResultWriter {
     });
   }
 
+  /** Results waiting to be written. */
+  get backlog(): number {
+    return this.batcher.size;
+  }
+
   /** Resolves when everything written so far is committed (or has failed). */
   drain(): Promise<void> {
     return this.batcher.drain();
