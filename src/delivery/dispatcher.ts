@@ -212,8 +212,9 @@ export class Dispatcher {
     const room = Math.min(this.maxInFlight - this.inFlight, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
     if (this.writer.backlog > MAX_WRITE_BACKLOG) {
-      // results are not being recorded as fast as attempts finish: let the writes catch up
+      // results are not being recorded as fast as attempts finish: let the writes catch up, then claim
       this.lastClaimFull = true;
+      void this.writer.drain().then(() => this.wake());
       return 0;
     }
     const busy = new Map(this.perWebhook);
