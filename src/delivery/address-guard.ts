@@ -153,9 +153,26 @@ export function createAddressGuard(allowedCidrs: string[]): AddressGuard {
     throw new BlockedAddressError(ip, addressClass, host);
   };
 
+  // The verdict on a literal address never changes for this guard: remember it (the check
+  // allocates, and it runs on every request of the hot path).
+  const verdicts = new Map<string, BlockedAddressError | null>();
   const checkUrlHost = (url: URL): void => {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    if (isIP(host) !== 0) check(host, host);
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      verdict = null;
+      if (isIP(host) !== 0) {
+        try {
+          check(host, host);
+        } catch (err) {
+          if (!(err instanceof BlockedAddressError)) throw err;
+          verdict = err;
+        }
+      }
+      if (verdicts.size >= 10_000) verdicts.clear();
+      verdicts.set(host, verdict);
+    }
+    if (verdict) throw verdict;
   };
 
   // Node calls lookup(hostname, options, callback), with options.all true when it
