@@ -43,7 +43,7 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await client.end();
   }
-  const ds = new DataSource({ ...dataSourceOptions(withDatabase(adminUrl, template), 1), logging: false });
+  const ds = new DataSource({ ...dataSourceOptions(withDatabase(adminUrl, template), 1), logging: false, logger: 'simple-console' });
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
