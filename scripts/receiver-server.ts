@@ -8,6 +8,7 @@ import { AddressInfo } from 'node:net';
 import { formatDeliveryJson, formatDeliveryPretty } from './receiver-format';
 import { DEFAULT_RECEIVER_OPTIONS, ReceiverOptions } from './receiver-options';
 import { assertUsableSecret, SignatureReport, verifySignatures } from './receiver-signatures';
+import { seededRandom } from './seeded-random';
 
 /** Bodies above this are answered 413 and not recorded. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -58,18 +59,6 @@ export interface RunningReceiver {
   /** How many deliveries arrived (also when they are not kept). */
   count(): number;
   close(): Promise<void>;
-}
-
-/** mulberry32: a small seeded PRNG, good enough to pick simulated failures repeatably. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {

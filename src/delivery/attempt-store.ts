@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { affectedRows, returnedRows } from '../database/query-result';
 import { ClaimedAttempt } from './attempt.types';
 import type { AttemptTrigger } from './webhook-log.entity';
 
@@ -78,7 +79,7 @@ export class AttemptStore {
     if (limit <= 0) return [];
     const full = [...busy].filter(([, n]) => n >= perWebhook).map(([id]) => id);
     const partial = [...busy].filter(([, n]) => n < perWebhook);
-    const res: [AttemptRow[], number] = await this.db.query(
+    const res: unknown = await this.db.query(
       `UPDATE webhook_logs SET status = 'sending', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
        WHERE status = 'pending' AND id IN (
          SELECT id FROM webhook_logs
@@ -100,7 +101,7 @@ export class AttemptStore {
        ${RETURNING}`,
       [limit, leaseMs, full, perWebhook, partial.map(([id]) => id), partial.map(([, n]) => n)],
     );
-    return res[0].map(toClaimed); // UPDATE … RETURNING through TypeORM gives [rows, count]
+    return returnedRows<AttemptRow>(res).map(toClaimed);
   }
 
   /**
@@ -115,7 +116,7 @@ export class AttemptStore {
          LIMIT $1 FOR UPDATE SKIP LOCKED)`,
       [limit],
     );
-    return affected(res);
+    return affectedRows(res);
   }
 
   /** Gives claimed attempts back to the queue (shutdown, or over a per-endpoint limit). */
@@ -135,7 +136,7 @@ export class AttemptStore {
        WHERE webhook_id = $1 AND status = 'pending'`,
       [webhookId, reason],
     );
-    return affected(res);
+    return affectedRows(res);
   }
 
   /** The next attempt number for an event at a webhook (redeliver, recover). */
@@ -143,10 +144,4 @@ export class AttemptStore {
     const [row] = await manager.query(`SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`, [webhookId, eventId]);
     return Number(row.n);
   }
-}
-
-/** Row count of an UPDATE/DELETE through DataSource.query (pg returns [rows, count]). */
-export function affected(res: unknown): number {
-  if (Array.isArray(res) && typeof res[1] === 'number') return res[1];
-  return 0;
 }

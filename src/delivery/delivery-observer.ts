@@ -17,9 +17,15 @@ export class DeliveryObserver {
   private readonly listeners: AttemptListener[] = [];
   /** JSON lines in production take the fields as an object; elsewhere one readable `key=value` line. */
   private readonly structured: boolean;
+  /** Success lines are debug: skip building them (URL parse, formatting) when debug is off. */
+  private readonly logSuccesses: boolean;
+  private readonly logFailures: boolean;
 
   constructor(config: AppConfig) {
     this.structured = config.isProduction;
+    const level = config.get('LOG_LEVEL');
+    this.logSuccesses = level === 'debug' || level === 'verbose';
+    this.logFailures = level !== 'error';
   }
 
   register(listener: AttemptListener): void {
@@ -27,6 +33,11 @@ export class DeliveryObserver {
   }
 
   attemptFinished(p: PreparedAttempt, outcome: AttemptOutcome): void {
+    if (outcome.result.success ? this.logSuccesses : this.logFailures) this.log(p, outcome);
+    for (const l of this.listeners) l.attemptFinished(p, outcome);
+  }
+
+  private log(p: PreparedAttempt, outcome: AttemptOutcome): void {
     const { attempt, result } = outcome;
     const fields = {
       status: result.success ? 'succeeded' : 'failed',
@@ -45,7 +56,6 @@ export class DeliveryObserver {
     } else {
       this.logger.warn(this.line('delivery failed', { ...fields, error: result.error }));
     }
-    for (const l of this.listeners) l.attemptFinished(p, outcome);
   }
 
   private line(msg: string, fields: Record<string, unknown>): Record<string, unknown> | string {

@@ -6,7 +6,8 @@ import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
 import { WEBHOOK_DISABLED, WebhookDisabledPayload } from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
-import { AttemptStore, affected } from './attempt-store';
+import { returnedRows } from '../database/query-result';
+import { AttemptStore } from './attempt-store';
 import { ClaimedAttempt } from './attempt.types';
 import { Dispatcher } from './dispatcher';
 import { LogsService } from './logs.service';
@@ -93,7 +94,7 @@ export class DeliveryService {
        RETURNING id`,
       [webhookId, since, RECOVER_LIMIT],
     );
-    const queued = Array.isArray(res) ? res.length : affected(res);
+    const queued = returnedRows(res).length;
     this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
     if (queued) void this.dispatcher.claimAndRun().catch(() => undefined);
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };

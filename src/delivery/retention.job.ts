@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
-import { affected } from './attempt-store';
+import { affectedRows } from '../database/query-result';
 
 export const RETENTION_INTERVAL = 'delivery-retention';
 export const RETENTION_FIRST_RUN = 'delivery-retention-first-run';
@@ -122,7 +122,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
          LIMIT $2)`,
       [cutoff, RETENTION_BATCH],
     );
-    return affected(res);
+    return affectedRows(res);
   }
 
   /**

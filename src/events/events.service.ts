@@ -7,6 +7,7 @@ import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
 import { isUuid } from '../common/uuid-param.pipe';
 import { AppConfig } from '../config/app-config';
+import { returnedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { isEventType, listEventTypes } from './event-catalogue';
 import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
@@ -86,13 +87,14 @@ export class EventsService {
    */
   async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
     if (ids.length === 0) return [];
-    const [rows] = (await manager.query(
-      `UPDATE webhook_events SET fanned_out_at = now()
-       WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED)
-       RETURNING id, type`,
-      [ids],
-    )) as [Array<{ id: string; type: string }>, number];
-    return rows;
+    return returnedRows<{ id: string; type: string }>(
+      await manager.query(
+        `UPDATE webhook_events SET fanned_out_at = now()
+         WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED)
+         RETURNING id, type`,
+        [ids],
+      ),
+    );
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */

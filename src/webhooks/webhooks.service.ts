@@ -4,6 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid-param.pipe';
+import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
 import { generateSecret } from '../delivery/secret';
 import { AttemptResult, summarizeResults } from './attempt-bookkeeping';
@@ -28,15 +29,6 @@ export interface WebhookSecrets {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: string | null;
-}
-
-/**
- * TypeORM's PostgreSQL driver returns `[rows, affectedCount]` for UPDATE and
- * DELETE statements and plain rows for everything else.
- */
-function returnedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }
 
 function unknownEventFilter(event: string): AppError {

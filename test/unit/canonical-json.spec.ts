@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, CanonicalJsonError } from '../../src/common/canonical-json';
 import { NOT_FIXED_POINTS_PY, runPython } from '../fixtures/python';
-import { seededRandom } from '../fixtures/seeded-random';
+import { seededRandom } from '../../scripts/seeded-random';
 
 interface Vector {
   input: string;
