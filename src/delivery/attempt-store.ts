@@ -129,12 +129,15 @@ export class AttemptStore {
     );
   }
 
-  /** Cancels every pending attempt of a webhook (it was disabled). */
-  async cancelPending(webhookId: string, reason: string): Promise<number> {
+  /**
+   * Cancels every pending attempt of a webhook (it was disabled), recording
+   * why: `cancelled: webhook disabled (<the webhook's disabled_reason>)`.
+   */
+  async cancelPending(webhookId: string, disabledReason: string | null): Promise<number> {
     const res = await this.db.query(
       `UPDATE webhook_logs SET status = 'cancelled', success = false, error = $2, finished_at = now(), locked_until = NULL
        WHERE webhook_id = $1 AND status = 'pending'`,
-      [webhookId, reason],
+      [webhookId, `cancelled: webhook disabled (${disabledReason ?? 'by an operator'})`],
     );
     return affectedRows(res);
   }

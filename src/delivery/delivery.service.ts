@@ -104,7 +104,7 @@ export class DeliveryService {
   @OnEvent(WEBHOOK_DISABLED)
   async onWebhookDisabled(payload: WebhookDisabledPayload): Promise<void> {
     try {
-      const n = await this.store.cancelPending(payload.id, `cancelled: webhook disabled (${payload.reason})`);
+      const n = await this.store.cancelPending(payload.id, payload.reason);
       if (n) this.logger.log({ msg: 'pending attempts cancelled', webhook_id: payload.id, cancelled: n, reason: payload.reason });
     } catch (err) {
       this.logger.warn(`Could not cancel the queue of webhook ${payload.id}: ${(err as Error).message}`);

@@ -245,7 +245,7 @@ export class Dispatcher {
     const byId = new Map(hooks.map((h) => [h.id, h]));
     const ready: PreparedAttempt[] = [];
     const orphans: string[] = [];
-    const disabledHooks = new Set<string>();
+    const disabledHooks = new Map<string, string | null>();
     const disabledAttempts: string[] = [];
     for (const attempt of claimed) {
       const webhook = byId.get(attempt.webhookId);
@@ -253,7 +253,7 @@ export class Dispatcher {
       if (!webhook || !event) {
         orphans.push(attempt.id);
       } else if (!webhook.enabled && attempt.trigger === 'event') {
-        disabledHooks.add(webhook.id);
+        disabledHooks.set(webhook.id, webhook.disabledReason);
         disabledAttempts.push(attempt.id);
       } else {
         ready.push({ attempt, webhook, event });
@@ -262,7 +262,7 @@ export class Dispatcher {
     if (disabledAttempts.length) {
       // back to pending, then cancelled with the rest of that webhook's queue
       await this.store.release(disabledAttempts);
-      for (const id of disabledHooks) await this.store.cancelPending(id, 'cancelled: the webhook is disabled');
+      for (const [id, reason] of disabledHooks) await this.store.cancelPending(id, reason);
     }
     return { ready, orphans };
   }
