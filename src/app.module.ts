@@ -8,7 +8,9 @@ import { AllExceptionsFilter } from './common/http-exception.filter';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { ConfigModule } from './config/config.module';
 import { Env } from './config/env.schema';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source-options';
+import { initializeMigrated } from './database/locked-migrations';
 import { DeliveryModule } from './delivery/delivery.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -28,7 +30,11 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, env.DB_POOL_SIZE), migrationsRun: true, autoLoadEntities: true, retryAttempts: 0 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(databaseUrl, env.DB_POOL_SIZE), autoLoadEntities: true, retryAttempts: 0 }),
+          // pending migrations run before anything else uses the database, one instance at a time
+          dataSourceFactory: (options) => initializeMigrated(new DataSource(options!)),
+        }),
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
         AuthModule,

@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { loadEnv } from '../config/load-env';
 import { dataSourceOptions } from './data-source-options';
 import { resolveDatabase } from './database-url';
+import { runMigrationsLocked, undoLastMigrationLocked } from './locked-migrations';
 
 async function generate(ds: DataSource, name: string): Promise<void> {
   const sql = await ds.driver.createSchemaBuilder().log();
@@ -42,10 +43,10 @@ async function main(): Promise<void> {
   try {
     await ds.initialize();
     if (command === 'run') {
-      const done = await ds.runMigrations({ transaction: 'each' });
+      const done = await runMigrationsLocked(ds);
       console.log(done.length ? `Applied: ${done.map((m) => m.name).join(', ')}` : 'Nothing to apply.');
     } else if (command === 'revert') {
-      await ds.undoLastMigration({ transaction: 'each' });
+      await undoLastMigrationLocked(ds);
       console.log('Reverted the last migration.');
     } else if (command === 'show') {
       console.log((await ds.showMigrations()) ? 'There are pending migrations.' : 'All migrations are applied.');

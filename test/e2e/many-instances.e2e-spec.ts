@@ -14,7 +14,9 @@ import { attemptsPerPair, attemptStatusCounts } from '../utils/delivery-db';
 import { Endpoint, tally } from '../utils/delivery-tally';
 import { createWebhookAt, emitBurst, loginTo, sleep } from '../utils/service-api';
 import { ServiceProcess, startService } from '../utils/service-process';
-import { createTestDatabase } from '../utils/test-database';
+import { Client } from 'pg';
+import { MIGRATION_LOCK_KEY } from '../../src/database/locked-migrations';
+import { createEmptyDatabase, createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const ENV = { WEBHOOK_SWEEP_INTERVAL_MS: '200ms' };
 
@@ -30,8 +32,6 @@ function succeededAttempts(output: string): string[] {
   return out;
 }
 
-type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
-
 describe('many instances on one database', () => {
   const children: ServiceProcess[] = [];
   const databases: TestDatabase[] = [];
@@ -42,8 +42,8 @@ describe('many instances on one database', () => {
     receivers.push(r);
     return r;
   };
-  const database = async (): Promise<TestDatabase> => {
-    const db = await createTestDatabase();
+  const database = async (empty = false): Promise<TestDatabase> => {
+    const db = await (empty ? createEmptyDatabase() : createTestDatabase());
     databases.push(db);
     return db;
   };
@@ -170,5 +170,42 @@ describe('many instances on one database', () => {
     expect(report.expected).toBe(40);
     expect(report.duplicates).toBe(0);
     expect(await attemptStatusCounts(db.url)).toEqual({ pending: 0, sending: 0, succeeded: 40, failed: 0, cancelled: 0 });
+  });
+
+  it('instances started at once on an empty database migrate one at a time, under an advisory lock, and all serve', async () => {
+    const db = await database(true);
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // Hold the migration lock, as an instance in the middle of migrating would.
+      await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      const starting = Promise.allSettled([start(db.url), start(db.url), start(db.url)]);
+      const waiting = async () =>
+        Number((await client.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n);
+      await eventually(async () => (await waiting()) === 3, 20000, 100);
+      // all three wait; none has touched the schema
+      expect((await client.query(`SELECT to_regclass('public.migrations') AS t`)).rows[0].t).toBeNull();
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+
+      const started = await starting;
+      const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason).slice(0, 1500));
+      expect(failures).toEqual([]);
+      const instances = started.map((r) => (r as PromiseFulfilledResult<ServiceProcess>).value);
+
+      // each migration applied once, by one of them; the others waited, then found nothing to do
+      const { rows } = await client.query<{ name: string; n: string }>(`SELECT name, count(*) AS n FROM migrations GROUP BY name ORDER BY name`);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.n !== '1')).toEqual([]);
+      const appliedBy = instances.filter((i) => new RegExp(`Applied ${rows.length} migration`).test(i.output()));
+      const waited = instances.filter((i) => /Another instance is migrating the database: waiting/.test(i.output()));
+      console.log(`migrations at once: ${instances.length} instances up, ${appliedBy.length} applied ${rows.length} migrations, ${waited.length} waited`);
+      expect(appliedBy).toHaveLength(1);
+      expect(waited).toHaveLength(3);
+      expect((await client.query(`SELECT count(*) AS n FROM users WHERE username = 'admin'`)).rows[0].n).toBe('1');
+      // every instance serves the API on the shared schema
+      for (const i of instances) expect((await loginTo(i.baseUrl)).length).toBeGreaterThan(20);
+    } finally {
+      await client.end();
+    }
   });
 });

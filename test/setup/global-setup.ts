@@ -5,6 +5,7 @@
  * database of its own (test/utils/test-app.ts).
  */
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { initializeMigrated } from '../../src/database/locked-migrations';
 import { ADMIN_URL_VAR, TEMPLATE_VAR, TEST_DB_PREFIX } from './test-env';
 import { freePort } from '../../src/common/free-port';
 
@@ -44,8 +46,8 @@ export default async function globalSetup(): Promise<void> {
     await client.end();
   }
   const ds = new DataSource({ ...dataSourceOptions(withDatabase(adminUrl, template), 1), logging: false, logger: 'simple-console' });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  Logger.overrideLogger(['error', 'warn']); // the migration messages stay quiet
+  await initializeMigrated(ds);
   await ds.destroy();
   process.env[ADMIN_URL_VAR] = adminUrl;
   process.env[TEMPLATE_VAR] = template;

@@ -18,10 +18,25 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop: () => Promise<void>;
+}
+
 /** A fresh, migrated database of its own for one test file. */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(process.env[TEMPLATE_VAR]!);
+}
+
+/** A database with no tables at all (copied from template0), as a first start finds it. */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('template0');
+}
+
+async function createDatabase(template: string): Promise<TestDatabase> {
   const name = `${TEST_DB_PREFIX}${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(process.env[TEMPLATE_VAR]!)}`));
+  await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(template)}`));
   const u = new URL(adminUrl());
   u.pathname = `/${name}`;
   return {
