@@ -94,6 +94,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '22P02') {
       return { status_code: 400, error: REASONS[400], code: 'VALIDATION_FAILED', message: 'A value has the wrong format', ...base };
     }
+    if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '23503') {
+      // a foreign key: the webhook or event this request wrote for was deleted while it ran (an operator, retention)
+      return { status_code: 409, error: REASONS[409], code: 'CONFLICT', message: 'A webhook or event this request refers to was deleted while it ran', ...base };
+    }
     if (isDatabaseDown(exception)) {
       return { status_code: HttpStatus.SERVICE_UNAVAILABLE, error: REASONS[503], code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', ...base };
     }

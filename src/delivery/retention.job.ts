@@ -1,9 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
+import type { PurgeCursor } from '../events/events.types';
+import { AttemptStore } from './attempt-store';
 import { affectedRows } from '../database/query-result';
 
 export const RETENTION_INTERVAL = 'delivery-retention';
@@ -18,8 +20,6 @@ export const RETENTION_BATCH = 5_000;
 export const RETENTION_PAUSE_MS = 50;
 /** One progress line per this many batches. */
 const LOG_EVERY_BATCHES = 20;
-/** Most old events with queued work a run will step around. */
-const KEEP_LIMIT = 10_000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -35,8 +35,10 @@ export interface RetentionResult {
  * batches, on worker instances only (WEBHOOK_WORKER=false instances never run
  * it). Queued work is never deleted: attempts still `pending` or `sending`
  * stay, and so do their events (and any event not fanned out yet), because
- * deleting an event cascades to its attempts. Attempts go first, so the
- * event deletes cascade to few rows.
+ * deleting an event cascades to its attempts; the check runs with the
+ * event rows locked, so an attempt queued meanwhile (a retry, a redeliver)
+ * cannot be swept away with its event. Attempts go first, so the event
+ * deletes cascade to few rows.
  */
 @Injectable()
 export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -49,6 +51,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly scheduler: SchedulerRegistry,
     @InjectDataSource() private readonly db: DataSource,
     private readonly events: EventsService,
+    private readonly store: AttemptStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -87,11 +90,19 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     const days = this.config.get('WEBHOOK_LOG_RETENTION_DAYS');
     const cutoff = new Date(Date.now() - days * DAY_MS);
     const t0 = Date.now();
-    const attempts = await this.inBatches('attempts', () => this.deleteAttempts(cutoff));
-    const keep = await this.eventsToKeep(cutoff, days * DAY_MS);
-    let events = 0;
-    if (keep) events = await this.inBatches('events', () => this.events.deleteOlderThan(cutoff, RETENTION_BATCH, keep));
-    else this.logger.warn(`Retention: more than ${KEEP_LIMIT} old events still have queued attempts; events are kept this run`);
+    const attempts = await this.inBatches('attempts', async () => {
+      const n = await this.deleteAttempts(cutoff);
+      return { deleted: n, more: n === RETENTION_BATCH };
+    });
+    let after: PurgeCursor | null = null;
+    let kept = 0;
+    const events = await this.inBatches('events', async () => {
+      const batch = await this.events.deleteOlderThan(cutoff, RETENTION_BATCH, { after, stillNeeded: this.stillNeeded });
+      after = batch.next;
+      kept += batch.scanned - batch.deleted;
+      return { deleted: batch.deleted, more: batch.scanned === RETENTION_BATCH };
+    });
+    if (kept) this.logger.log(`Retention: kept ${kept} old events that still have queued attempts`);
     if (attempts || events) {
       this.logger.log(
         `Deleted ${attempts} attempts and ${events} events older than ${days} days (before ${cutoff.toISOString()}) in ${Date.now() - t0} ms`,
@@ -100,14 +111,20 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     return { attempts, events };
   }
 
-  /** Runs `deleteBatch` until a batch comes back short (or the app stops); returns the total. */
-  private async inBatches(what: string, deleteBatch: () => Promise<number>): Promise<number> {
+  /**
+   * Events with queued work stay: deleting an event cascades to its attempts.
+   * Runs inside the event delete's transaction, with the batch locked.
+   */
+  private readonly stillNeeded = (manager: EntityManager, ids: string[]) => this.store.eventsWithQueuedWork(manager, ids);
+
+  /** Runs `deleteBatch` until it says there is no more (or the app stops); returns the total deleted. */
+  private async inBatches(what: string, deleteBatch: () => Promise<{ deleted: number; more: boolean }>): Promise<number> {
     let total = 0;
     for (let batch = 1; !this.stopped; batch++) {
-      const n = await deleteBatch();
-      total += n;
+      const { deleted, more } = await deleteBatch();
+      total += deleted;
       if (batch % LOG_EVERY_BATCHES === 0) this.logger.log(`Retention: ${total} ${what} deleted so far (${batch} batches)`);
-      if (n < RETENTION_BATCH) break;
+      if (!more) break;
       await new Promise((r) => setTimeout(r, RETENTION_PAUSE_MS));
     }
     return total;
@@ -123,25 +140,5 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
       [cutoff, RETENTION_BATCH],
     );
     return affectedRows(res);
-  }
-
-  /**
-   * Old events that must stay because deleting them would cascade to queued
-   * work: those with attempts still pending or sending, and those not fanned
-   * out yet. Normally none (the queue drains in hours); null when there are
-   * more than KEEP_LIMIT, and events are then left alone this run.
-   */
-  private async eventsToKeep(cutoff: Date, retentionMs: number): Promise<string[] | null> {
-    const queued = (await this.db.query(
-      `SELECT DISTINCT l.event_id FROM webhook_logs l JOIN webhook_events e ON e.id = l.event_id
-       WHERE l.status IN ('pending', 'sending') AND e.created_at < $1
-       LIMIT $2`,
-      [cutoff, KEEP_LIMIT + 1],
-    )) as Array<{ event_id: string }>;
-    const unfanned = await this.events.findUnfannedIds(KEEP_LIMIT + 1, retentionMs);
-    const keep = [...new Set([...queued.map((r) => r.event_id), ...unfanned])];
-    if (keep.length > KEEP_LIMIT) return null;
-    if (keep.length) this.logger.log(`Retention: keeping ${keep.length} old events that still have queued attempts or are not fanned out`);
-    return keep;
   }
 }

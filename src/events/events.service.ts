@@ -7,10 +7,10 @@ import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
 import { isUuid } from '../common/uuid-param.pipe';
 import { AppConfig } from '../config/app-config';
-import { returnedRows } from '../database/query-result';
+import { affectedRows, returnedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { isEventType, listEventTypes } from './event-catalogue';
-import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
+import { EmitOptions, EventBody, EventListFilter, EventView, PurgeBatch, PurgeCursor, RecordedEvent, StillNeeded } from './events.types';
 
 interface EventRow {
   id: string;
@@ -158,20 +158,33 @@ export class EventsService {
   }
 
   /**
-   * Deletes one batch of events created before `cutoff` (their attempts cascade); returns how many.
-   * `keepIds`: events to keep regardless (retention passes those with queued attempts, which the cascade would delete).
+   * Deletes one batch of events created before `cutoff` that are fanned out
+   * (their attempts cascade), in created_at order from `after`. The batch's
+   * rows are locked first (`FOR UPDATE SKIP LOCKED`: an event whose attempt
+   * is being inserted right now is skipped), then `stillNeeded` says which of
+   * them must stay, seeing every attempt committed before the lock; an
+   * attempt inserted later waits for the lock and then finds the event gone,
+   * instead of being deleted by the cascade unseen.
    */
-  async deleteOlderThan(cutoff: Date, batchSize: number, keepIds: string[] = []): Promise<number> {
-    const rows = (await this.db.query(
-      `WITH doomed AS (
-         DELETE FROM webhook_events
-         WHERE id IN (SELECT id FROM webhook_events WHERE created_at < $1 AND NOT (id = ANY($3::uuid[])) ORDER BY created_at LIMIT $2)
-         RETURNING 1
-       )
-       SELECT count(*)::int AS deleted FROM doomed`,
-      [cutoff, batchSize, keepIds],
-    )) as Array<{ deleted: number }>;
-    return rows[0].deleted;
+  async deleteOlderThan(cutoff: Date, batchSize: number, opts: { after?: PurgeCursor | null; stillNeeded?: StillNeeded } = {}): Promise<PurgeBatch> {
+    return this.db.transaction(async (m) => {
+      const after = opts.after ?? null;
+      const rows = (await m.query(
+        `SELECT id, created_at::text AS created_at FROM webhook_events
+         WHERE created_at < $1 AND fanned_out_at IS NOT NULL
+           AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+         ORDER BY created_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED`,
+        [cutoff, batchSize, after?.createdAt ?? null, after?.id ?? null],
+      )) as Array<{ id: string; created_at: string }>;
+      if (rows.length === 0) return { scanned: 0, deleted: 0, next: null };
+      const keep = new Set(opts.stillNeeded ? await opts.stillNeeded(m, rows.map((r) => r.id)) : []);
+      const doomed = rows.filter((r) => !keep.has(r.id)).map((r) => r.id);
+      const deleted = doomed.length ? affectedRows(await m.query(`DELETE FROM webhook_events WHERE id = ANY($1::uuid[])`, [doomed])) : 0;
+      const last = rows[rows.length - 1];
+      return { scanned: rows.length, deleted, next: { createdAt: last.created_at, id: last.id } };
+    });
   }
 
   private serialise(data: unknown): string {

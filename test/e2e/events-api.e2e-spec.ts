@@ -389,21 +389,34 @@ describe('Events API (e2e)', () => {
       expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
     });
 
-    it('deleteOlderThan deletes one batch at a time', async () => {
+    it('deleteOlderThan deletes fanned-out events one batch at a time, in created_at order, and keeps what stillNeeded names', async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await events.emit('backup.deleted', { i }, { fanOut: false })).id);
-      await db.query(`UPDATE webhook_events SET created_at = '2000-01-01T00:00:00Z'::timestamptz + $2 * interval '1 minute' WHERE id = $1`, [ids[0], 0]);
-      await db.query(`UPDATE webhook_events SET created_at = '2000-01-01T00:00:00Z'::timestamptz + $2 * interval '1 minute' WHERE id = $1`, [ids[1], 1]);
-      await db.query(`UPDATE webhook_events SET created_at = '2000-01-01T00:00:00Z'::timestamptz + $2 * interval '1 minute' WHERE id = $1`, [ids[2], 2]);
+      for (let i = 0; i < 4; i++) ids.push((await events.emit('backup.deleted', { i }, { fanOut: false })).id);
+      for (let i = 0; i < 4; i++) {
+        // three fanned out, the last one never: it is kept (deleting it would lose its deliveries)
+        await db.query(
+          `UPDATE webhook_events SET created_at = '2000-01-01T00:00:00Z'::timestamptz + $2 * interval '1 minute',
+                  fanned_out_at = CASE WHEN $2 < 3 THEN now() END WHERE id = $1`,
+          [ids[i], i],
+        );
+      }
       const before = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
       const cutoff = new Date('2000-06-01T00:00:00Z');
-      expect(await events.deleteOlderThan(cutoff, 2)).toBe(2);
+      const asked: string[][] = [];
+      const stillNeeded = async (_m: unknown, batch: string[]) => (asked.push(batch), batch.filter((id) => id === ids[1]));
+      const first = await events.deleteOlderThan(cutoff, 2, { stillNeeded });
+      expect(first).toMatchObject({ scanned: 2, deleted: 1 });
+      expect(asked).toEqual([[ids[0], ids[1]]]);
       expect(await storedRow(ids[0])).toBeUndefined();
-      expect(await storedRow(ids[1])).toBeUndefined();
-      expect(await storedRow(ids[2])).toBeDefined();
-      expect(await events.deleteOlderThan(cutoff, 2)).toBe(1);
-      expect(await events.deleteOlderThan(cutoff, 2)).toBe(0);
-      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n).toBe(before - 3);
+      expect(await storedRow(ids[1])).toBeDefined();
+      const second = await events.deleteOlderThan(cutoff, 2, { after: first.next, stillNeeded });
+      expect(second).toMatchObject({ scanned: 1, deleted: 1 });
+      expect(asked[1]).toEqual([ids[2]]);
+      expect(await events.deleteOlderThan(cutoff, 2, { after: second.next })).toEqual({ scanned: 0, deleted: 0, next: null });
+      expect(await storedRow(ids[1])).toBeDefined();
+      expect(await storedRow(ids[2])).toBeUndefined();
+      expect(await storedRow(ids[3])).toBeDefined();
+      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n).toBe(before - 2);
     });
   });
 });

@@ -5,6 +5,8 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { RETENTION_BATCH, RETENTION_INTERVAL, RetentionJob } from '../../src/delivery/retention.job';
+import { EventsService } from '../../src/events/events.service';
+import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('Retention (e2e)', () => {
@@ -108,5 +110,56 @@ describe('Retention (e2e)', () => {
     } finally {
       await api.close();
     }
+  });
+
+  describe('an attempt queued for an old event while retention deletes it', () => {
+    const pendingInsert = (eventId: string) =>
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
+       VALUES ('${webhookId}', '${eventId}', 'backup.created', 2, 'redeliver', 'pending', now() + interval '1 day')`;
+
+    it('is seen when its insert is still open: the event is skipped, the attempt stays', async () => {
+      const eventId = await insertEvent(50, 'racing-open');
+      await insertAttempts(eventId, 1, 50, 'failed');
+      const other = db.createQueryRunner();
+      await other.connect();
+      try {
+        await other.startTransaction();
+        await other.query(pendingInsert(eventId)); // holds a key-share lock on the event until it commits
+        const result = await t.app.get(RetentionJob).runOnce();
+        expect(result.events).toBe(0);
+        await other.commitTransaction();
+      } finally {
+        if (other.isTransactionActive) await other.rollbackTransaction();
+        await other.release();
+      }
+      expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = $1`, [eventId])).toBe(1);
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1 AND status = 'pending'`, [eventId])).toBe(1);
+      await db.query(`DELETE FROM webhook_events WHERE id = $1`, [eventId]);
+    });
+
+    it('is never deleted unseen: one that starts after the batch locks waits, then fails on the missing event', async () => {
+      const eventId = await insertEvent(50, 'racing-late');
+      let late: Promise<unknown> | undefined;
+      const events = t.app.get(EventsService);
+      const batch = await events.deleteOlderThan(new Date(Date.now() - 30 * 24 * 3600 * 1000), RETENTION_BATCH, {
+        stillNeeded: async (manager, ids) => {
+          expect(ids).toContain(eventId);
+          // another connection queues an attempt for the locked event now: it has to wait for this transaction
+          late = db.query(pendingInsert(eventId)).then(
+            () => 'inserted',
+            (err: { code?: string }) => err.code,
+          );
+          await eventually(async () => {
+            const [row] = await manager.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            return row.n > 0;
+          }, 5000, 20);
+          return [];
+        },
+      });
+      expect(batch.deleted).toBeGreaterThanOrEqual(1);
+      // the insert failed loudly (foreign key), rather than committing a row the cascade then removed
+      await expect(late).resolves.toBe('23503');
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [eventId])).toBe(0);
+    });
   });
 });
