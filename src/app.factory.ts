@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { installJsonBody } from './common/json-body';
 import { createLogger } from './common/logger';
+import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { createValidationPipe } from './common/validation';
 import { Env } from './config/env.schema';
 import { setupSwagger } from './swagger';
@@ -21,6 +22,9 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   });
   app.set('trust proxy', 'loopback');
   app.set('x-powered-by', false);
+  // first, so that every response (a 413 or a 415 from the body parsing too) carries its request id and is logged
+  const requestLogger = new RequestLoggerMiddleware();
+  app.use(requestLogger.use.bind(requestLogger));
   // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
   installJsonBody(app, env.BODY_LIMIT_BYTES);
   app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } }));

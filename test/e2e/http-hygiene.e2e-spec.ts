@@ -41,6 +41,16 @@ describe('HTTP hygiene, health and Swagger (e2e)', () => {
     expect(res.headers['x-request-id']).toBe('abc-123');
   });
 
+  it('gives the errors of body parsing (413, 415, malformed JSON) a request id too, like every other response', async () => {
+    const big = await t.http().post('/api/auth/login').set('X-Request-Id', 'big-1').send({ username: 'a', password: 'x'.repeat(4096) }).expect(413);
+    const form = await t.http().post('/api/auth/login').set('X-Request-Id', 'form-1').type('form').send('username=a&password=b').expect(415);
+    const broken = await t.http().post('/api/auth/login').set('Content-Type', 'application/json').send('{"username":').expect(400);
+    expect([big.body.request_id, big.headers['x-request-id']]).toEqual(['big-1', 'big-1']);
+    expect([form.body.request_id, form.headers['x-request-id']]).toEqual(['form-1', 'form-1']);
+    expect(broken.body.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(broken.headers['x-request-id']).toBe(broken.body.request_id);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const token = await t.login();
     const res = await t.http().get('/api/nothing-here').set('Authorization', `Bearer ${token}`).expect(404);
