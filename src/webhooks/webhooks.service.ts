@@ -44,12 +44,15 @@ const EXPIRED = `(w.enabled AND ${NEW_FAILING_SINCE} IS NOT NULL
   AND (${NEW_SUCCESS} IS NULL OR ${NEW_SUCCESS} < ${NEW_FAILING_SINCE}))`;
 const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
+// The rows are locked FOR NO KEY UPDATE (what the UPDATE takes anyway), not FOR UPDATE: that would
+// conflict with the key-share locks of attempt inserts (their foreign key check on webhooks) and
+// deadlocked with the fan-out, which inserts attempts for several webhooks in another order.
 const RECORD_RESULTS_SQL = `
 WITH v AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[])
     AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start)
 ), locked AS (
-  SELECT w.id, w.enabled AS was_enabled FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR UPDATE OF w
+  SELECT w.id, w.enabled AS was_enabled FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
 )
 UPDATE webhooks w SET
   last_triggered_at = GREATEST(w.last_triggered_at, v.triggered_at),

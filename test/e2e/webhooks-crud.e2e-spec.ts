@@ -648,6 +648,24 @@ describe('Webhooks CRUD (e2e)', () => {
       expect(shown).toMatchObject({ enabled: false, disabled_reason: reason });
     });
 
+    it('does not wait for a transaction that holds a key-share lock on the webhook, as an attempt insert’s foreign key check does', async () => {
+      // FOR UPDATE here deadlocked with the fan-out's attempt inserts (a 1 s stall, then one side aborted)
+      const id = (await create()).id as string;
+      const other = db.createQueryRunner();
+      await other.connect();
+      try {
+        await other.startTransaction();
+        await other.query('SELECT 1 FROM webhooks WHERE id = $1 FOR KEY SHARE', [id]);
+        const write = service.recordAttemptResults([{ webhookId: id, success: true, finishedAt: at('2030-01-02T00:00:00Z'), error: null }]);
+        const outcome = await Promise.race([write.then(() => 'written'), new Promise((r) => setTimeout(() => r('blocked'), 3000))]);
+        expect(outcome).toBe('written');
+      } finally {
+        await other.rollbackTransaction();
+        await other.release();
+      }
+      expect(await row(id)).toMatchObject({ last_success_at: at('2030-01-02T00:00:00Z') });
+    });
+
     it('disable() turns an enabled webhook off once', async () => {
       const id = (await create()).id as string;
       const before = disabledEvents.length;
