@@ -80,21 +80,24 @@ export class EventsService {
   }
 
   /**
-   * Marks the given events fanned out inside the caller's transaction and
-   * returns those it marked: events already fanned out, and events another
-   * instance is fanning out (row locked), are left out (SKIP LOCKED). The
-   * caller's commit makes it final; a rollback leaves them in the outbox.
+   * The fan-out claim, as the body of a data-modifying CTE for a statement
+   * that also writes what the fan-out produces (one atomic statement: no
+   * transaction round trips on the delivery path). It marks the events in
+   * the uuid[] parameter `idsParam` fanned out and returns `id, type` of those
+   * it marked: events already fanned out, and events another fan-out is
+   * marking right now (row locked), are left out (SKIP LOCKED). Attempt
+   * inserts (their foreign key checks) do not hold it up.
    */
+  fanOutClaimSql(idsParam: string): string {
+    return `UPDATE webhook_events SET fanned_out_at = now()
+         WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY(${idsParam}) AND fanned_out_at IS NULL FOR NO KEY UPDATE SKIP LOCKED)
+         RETURNING id, type`;
+  }
+
+  /** The fan-out claim on its own, inside the caller's transaction (see fanOutClaimSql); the commit makes it final. */
   async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
     if (ids.length === 0) return [];
-    return returnedRows<{ id: string; type: string }>(
-      await manager.query(
-        `UPDATE webhook_events SET fanned_out_at = now()
-         WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR UPDATE SKIP LOCKED)
-         RETURNING id, type`,
-        [ids],
-      ),
-    );
+    return returnedRows<{ id: string; type: string }>(await manager.query(this.fanOutClaimSql('$1::uuid[]'), [ids]));
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus';
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
+import { Sweeper } from '../../src/delivery/sweeper';
 import { EventsService } from '../../src/events/events.service';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -350,34 +351,28 @@ describe('Events API (e2e)', () => {
     });
 
     it('claims an unfanned event once (SKIP LOCKED), marks it fanned out and lists the outbox oldest first', async () => {
-      // Emitted in a transaction with a future created_at, so the delivery sweeper (if any) leaves them alone
-      // until this test holds a FOR KEY SHARE lock, which blocks FOR UPDATE claims but not the created_at update.
-      const [older, newer] = await db.transaction(async (m) => {
-        const x = await events.emit('system.resource_alert', { n: 1 }, { manager: m });
-        const y = await events.emit('system.resource_alert', { n: 2 }, { manager: m });
-        await m.query(`UPDATE webhook_events SET created_at = now() + interval '1 hour' WHERE id = ANY($1::uuid[])`, [[x.id, y.id]]);
-        return [x.id, y.id];
-      });
+      // This app's sweeper would fan the outbox out under the test: it stops here (the tests after this one need none).
+      await t.app.get(Sweeper).stop();
+      const older = (await events.emit('system.resource_alert', { n: 1 }, { manager: db.manager })).id;
+      const newer = (await events.emit('system.resource_alert', { n: 2 }, { manager: db.manager })).id;
+      expect(await events.findUnfannedIds(1000, 60_000)).not.toContain(older); // not a minute old
+      await db.query(`UPDATE webhook_events SET created_at = now() - interval '20 seconds' WHERE id = $1`, [older]);
+      await db.query(`UPDATE webhook_events SET created_at = now() - interval '10 seconds' WHERE id = $1`, [newer]);
+      const outbox = await events.findUnfannedIds(1000, 5_000);
+      expect(outbox).toEqual(expect.arrayContaining([older, newer]));
+      expect(outbox.indexOf(older)).toBeLessThan(outbox.indexOf(newer));
+      const old15 = await events.findUnfannedIds(1000, 15_000);
+      expect(old15).toContain(older);
+      expect(old15).not.toContain(newer);
+
       const holder = db.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
       try {
-        await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR KEY SHARE`, [[older, newer]]);
-        expect(await events.findUnfannedIds(1000, 0)).not.toContain(older); // not yet 0 ms old
-        await db.query(`UPDATE webhook_events SET created_at = now() - interval '20 seconds' WHERE id = $1`, [older]);
-        await db.query(`UPDATE webhook_events SET created_at = now() - interval '10 seconds' WHERE id = $1`, [newer]);
-
-        const outbox = await events.findUnfannedIds(1000, 5_000);
-        expect(outbox).toEqual(expect.arrayContaining([older, newer]));
-        expect(outbox.indexOf(older)).toBeLessThan(outbox.indexOf(newer));
-        const old15 = await events.findUnfannedIds(1000, 15_000);
-        expect(old15).toContain(older);
-        expect(old15).not.toContain(newer);
-
-        // another transaction skips the locked row instead of waiting
-        expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
-
-        // the lock holder claims it, which marks it fanned out
+        // as another instance's fan-out holds them while it marks them: this one skips them instead of waiting
+        await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE`, [[older, newer]]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [older, newer]))).toEqual([]);
+        // the lock holder claims one, which marks it fanned out
         expect(await events.claimForFanOut(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
         await holder.commitTransaction();
       } finally {
@@ -387,6 +382,18 @@ describe('Events API (e2e)', () => {
       expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
       expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
       expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
+
+      // an attempt being inserted for an event (its foreign key check holds a key-share lock) does not hold the claim up
+      const inserting = db.createQueryRunner();
+      await inserting.connect();
+      await inserting.startTransaction();
+      try {
+        await inserting.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, [newer]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+      } finally {
+        await inserting.rollbackTransaction();
+        await inserting.release();
+      }
     });
 
     it('deleteOlderThan deletes fanned-out events one batch at a time, in created_at order, and keeps what stillNeeded names', async () => {
