@@ -11,6 +11,7 @@ import { DeliveryObserver } from './delivery-observer';
 import { buildEventBody } from './event-body';
 import { ResultWriter } from './result-writer';
 import { signDelivery } from './signature';
+import { WaitingRoom } from './waiting-room';
 import { WebhookSender } from './webhook-sender';
 
 export interface EventBody {
@@ -57,6 +58,8 @@ export class Dispatcher {
   private wakeAfterClaim = false;
   private lastClaimFull = false;
   private readonly returnedAtShutdown = new Set<string>();
+  /** Claimed attempts whose webhook had no free slot when their claim came back (see WaitingRoom). */
+  private readonly waiting: WaitingRoom<PreparedAttempt>;
 
   constructor(
     private readonly config: AppConfig,
@@ -72,6 +75,7 @@ export class Dispatcher {
     this.leaseMs = config.get('WEBHOOK_LEASE_MS');
     this.schedule = config.get('WEBHOOK_RETRY_SCHEDULE');
     this.accepting = config.get('WEBHOOK_WORKER');
+    this.waiting = new WaitingRoom(this.maxInFlight, this.leaseMs / 2);
     setMaxListeners(0, this.shutdownAbort.signal); // one listener per request in flight
   }
 
@@ -142,6 +146,7 @@ export class Dispatcher {
       this.running.delete(p.attempt.id);
       if (reserved) this.unreserve(p.webhook.id);
       finish();
+      this.startWaiting(p.webhook.id);
       this.wake();
     }
     if (this.returnedAtShutdown.has(p.attempt.id)) return null; // cut short by shutdown: back to the queue
@@ -179,6 +184,41 @@ export class Dispatcher {
     return delay === null ? null : new Date(result.finishedAt.getTime() + delay);
   }
 
+  /** Starts the waiting attempts that have a slot now, those of `first` (whose slot just freed up) first. */
+  private startWaiting(first?: string): void {
+    if (this.waiting.size === 0) return;
+    const expired: PreparedAttempt[] = [];
+    for (const webhookId of this.waiting.webhooks(first)) {
+      if (this.inFlight >= this.maxInFlight) break;
+      while (this.reserve(webhookId)) {
+        const p = this.waiting.take(webhookId, expired);
+        if (!p) {
+          this.unreserve(webhookId);
+          break;
+        }
+        void this.run(p, true);
+      }
+    }
+    this.handBack(expired);
+  }
+
+  /** Returns attempts this instance will not send after all to the queue (the lease would, later). */
+  private handBack(attempts: PreparedAttempt[]): void {
+    if (attempts.length === 0) return;
+    void this.store.release(attempts.map((p) => p.attempt.id)).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
+  }
+
+  /**
+   * Attempts went into the queue unclaimed (no free slot as they were
+   * created, or a claim that ran before they were committed missed them):
+   * claim as soon as there is room, rather than at the next sweep.
+   */
+  notifyQueued(): void {
+    if (!this.accepting) return;
+    this.lastClaimFull = true;
+    this.wake();
+  }
+
   /** After a slot frees up, claim more if the last claim suggested a backlog. */
   private wake(): void {
     if (!this.accepting || !this.lastClaimFull || this.wakeQueued) return;
@@ -209,7 +249,9 @@ export class Dispatcher {
   }
 
   private async claimOnce(): Promise<number> {
-    const room = Math.min(this.maxInFlight - this.inFlight, CLAIM_BATCH);
+    this.handBack(this.waiting.takeExpired());
+    this.startWaiting();
+    const room = Math.min(this.maxInFlight - this.inFlight - this.waiting.size, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
     if (this.writer.backlog > MAX_WRITE_BACKLOG) {
       // results are not being recorded as fast as attempts finish: let the writes catch up, then claim
@@ -229,8 +271,9 @@ export class Dispatcher {
     const overflow: string[] = [];
     const toStart: PreparedAttempt[] = [];
     for (const p of prepared.ready) {
+      // a fan-out may have taken this webhook's slot while the claim ran: wait for the next one here
       if (this.reserve(p.webhook.id)) toStart.push(p);
-      else overflow.push(p.attempt.id);
+      else if (!this.accepting || !this.waiting.park(p.webhook.id, p)) overflow.push(p.attempt.id);
     }
     await this.store.release([...overflow, ...prepared.orphans]);
     this.start(toStart);
@@ -275,6 +318,8 @@ export class Dispatcher {
   async shutdown(): Promise<void> {
     this.accepting = false;
     await this.claiming?.catch(() => undefined);
+    const parked = this.waiting.takeAll().map((p) => p.attempt.id);
+    await this.store.release(parked).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
     const grace = this.config.get('WEBHOOK_SHUTDOWN_GRACE_MS');
     let timer: NodeJS.Timeout | undefined;
     const all = Promise.all([...this.running.values()]);

@@ -83,8 +83,9 @@ export class FanOutService {
       reserved.forEach((w) => this.dispatcher.unreserve(w));
       throw err;
     }
-    // Attempts created already claimed by this instance: send them now.
+    // Attempts created already claimed by this instance: send them now; the others are claimed as slots free up.
     const claimed = created.filter((a) => a.claimed);
+    if (claimed.length < created.length) this.dispatcher.notifyQueued();
     const unused = new Map<string, number>();
     for (const w of reserved) unused.set(w, (unused.get(w) ?? 0) + 1);
     for (const a of claimed) unused.set(a.webhookId, (unused.get(a.webhookId) ?? 0) - 1);

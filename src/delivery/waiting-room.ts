@@ -1,0 +1,77 @@
+/**
+ * Claimed attempts waiting for a free slot of their webhook on this instance.
+ *
+ * A claim sizes itself to each webhook's free slots as they were when it
+ * started; a fan-out that ran meanwhile may have taken some of them with
+ * attempts it created already claimed. The claimed rows left over wait here
+ * (their lease keeps them ours) and start as soon as a slot of their webhook
+ * frees up, instead of going back to the queue to be claimed once more: that
+ * churn was about a third of all queue writes under load. An attempt that
+ * waited longer than `maxWaitMs` is handed back to the queue instead.
+ */
+export class WaitingRoom<T> {
+  private readonly byWebhook = new Map<string, Array<{ item: T; since: number }>>();
+  private count = 0;
+
+  constructor(
+    /** Most attempts held at once; past that, `park` refuses. */
+    private readonly capacity: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** false when full (the caller hands the attempt back to the queue). */
+  park(webhookId: string, item: T, now = Date.now()): boolean {
+    if (this.count >= this.capacity) return false;
+    let list = this.byWebhook.get(webhookId);
+    if (!list) this.byWebhook.set(webhookId, (list = []));
+    list.push({ item, since: now });
+    this.count++;
+    return true;
+  }
+
+  /** Webhooks with attempts waiting, `first` first when it has some. */
+  webhooks(first?: string): string[] {
+    const ids = [...this.byWebhook.keys()];
+    if (first === undefined || !this.byWebhook.has(first)) return ids;
+    return [first, ...ids.filter((id) => id !== first)];
+  }
+
+  /** The oldest waiting attempt of a webhook that has not waited too long; `expired` collects those that have. */
+  take(webhookId: string, expired: T[], now = Date.now()): T | undefined {
+    const list = this.byWebhook.get(webhookId);
+    while (list && list.length > 0) {
+      const { item, since } = list.shift()!;
+      this.count--;
+      if (list.length === 0) this.byWebhook.delete(webhookId);
+      if (now - since <= this.maxWaitMs) return item;
+      expired.push(item);
+    }
+    return undefined;
+  }
+
+  /** Removes the attempts that waited longer than `maxWaitMs` and returns them. */
+  takeExpired(now = Date.now()): T[] {
+    const out: T[] = [];
+    for (const [webhookId, list] of this.byWebhook) {
+      const kept = list.filter((w) => now - w.since <= this.maxWaitMs);
+      for (const w of list) if (now - w.since > this.maxWaitMs) out.push(w.item);
+      this.count -= list.length - kept.length;
+      if (kept.length) this.byWebhook.set(webhookId, kept);
+      else this.byWebhook.delete(webhookId);
+    }
+    return out;
+  }
+
+  /** Empties the room and returns everything in it. */
+  takeAll(): T[] {
+    const out: T[] = [];
+    for (const list of this.byWebhook.values()) for (const w of list) out.push(w.item);
+    this.byWebhook.clear();
+    this.count = 0;
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+import { WaitingRoom } from '../../src/delivery/waiting-room';
+
+describe('WaitingRoom', () => {
+  it('hands out a webhook’s attempts oldest first and forgets webhooks with none left', () => {
+    const room = new WaitingRoom<string>(10, 1000);
+    room.park('w1', 'a', 0);
+    room.park('w2', 'b', 0);
+    room.park('w1', 'c', 1);
+    expect(room.size).toBe(3);
+    const expired: string[] = [];
+    expect(room.take('w1', expired, 5)).toBe('a');
+    expect(room.take('w1', expired, 5)).toBe('c');
+    expect(room.take('w1', expired, 5)).toBeUndefined();
+    expect(room.webhooks()).toEqual(['w2']);
+    expect(room.size).toBe(1);
+    expect(expired).toEqual([]);
+  });
+
+  it('refuses past its capacity', () => {
+    const room = new WaitingRoom<number>(2, 1000);
+    expect(room.park('w', 1)).toBe(true);
+    expect(room.park('w', 2)).toBe(true);
+    expect(room.park('x', 3)).toBe(false);
+    expect(room.size).toBe(2);
+  });
+
+  it('lists the webhook whose slot freed up first', () => {
+    const room = new WaitingRoom<string>(10, 1000);
+    room.park('w1', 'a');
+    room.park('w2', 'b');
+    room.park('w3', 'c');
+    expect(room.webhooks('w3')).toEqual(['w3', 'w1', 'w2']);
+    expect(room.webhooks('unknown')).toEqual(['w1', 'w2', 'w3']);
+  });
+
+  it('does not hand out attempts that waited longer than the limit: take skips them into expired, takeExpired collects them', () => {
+    const room = new WaitingRoom<string>(10, 100);
+    room.park('w1', 'old', 0);
+    room.park('w1', 'new', 150);
+    room.park('w2', 'old2', 0);
+    room.park('w3', 'fresh', 190);
+    const expired: string[] = [];
+    expect(room.take('w1', expired, 200)).toBe('new');
+    expect(expired).toEqual(['old']);
+    expect(room.takeExpired(200)).toEqual(['old2']);
+    expect(room.size).toBe(1);
+    expect(room.webhooks()).toEqual(['w3']);
+  });
+
+  it('takeAll empties the room', () => {
+    const room = new WaitingRoom<string>(10, 100);
+    room.park('w1', 'a');
+    room.park('w2', 'b');
+    expect(room.takeAll().sort()).toEqual(['a', 'b']);
+    expect(room.size).toBe(0);
+    expect(room.webhooks()).toEqual([]);
+  });
+});
