@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { AttemptStore, NewAttempt } from './attempt-store';
 import { AttemptOutcome } from './attempt.types';
@@ -64,7 +64,11 @@ export class ResultWriter {
         claimed: false,
         scheduledAt: o.nextRetryAt!,
       }));
-    await this.db.transaction(async (m) => {
+    const record = async (m: EntityManager) => {
+      // Only attempts still leased: locked_until is set exactly while an attempt is `sending`. Said with
+      // locked_until rather than status, so that the rows are looked up by id: `status = 'sending'`
+      // matches partial indexes that the planner, on lagging statistics, scanned whole instead
+      // (thousands of dead entries for a batch of 80).
       await m.query(
         `UPDATE webhook_logs AS l SET
            status = CASE WHEN v.success THEN 'succeeded' ELSE 'failed' END,
@@ -73,7 +77,7 @@ export class ResultWriter {
            next_retry_at = v.next_retry_at, started_at = v.started_at, finished_at = v.finished_at, locked_until = NULL
          FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
            AS v(id, success, status_code, duration_ms, error, request_headers, response_headers, response_body, next_retry_at, started_at, finished_at)
-         WHERE l.id = v.id AND l.status = 'sending'`,
+         WHERE l.id = v.id AND l.locked_until IS NOT NULL`,
         [
           outcomes.map((o) => o.attempt.id),
           outcomes.map((o) => o.result.success),
@@ -89,7 +93,10 @@ export class ResultWriter {
         ],
       );
       await this.store.insert(m, retries, 0);
-    });
+    };
+    // One statement is atomic by itself: the transaction (two more round trips) only when retries go with it.
+    if (retries.length === 0) await record(this.db.manager);
+    else await this.db.transaction(record);
     await this.webhooks.recordAttemptResults(
       outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
     );
