@@ -35,11 +35,13 @@ export const latencyScenario: Scenario = {
     const p95: number[] = [];
     const p99: number[] = [];
     const runs: Record<string, unknown>[] = [];
+    let statements: unknown[] = [];
     try {
       await ctx.createWebhooks(api, WEBHOOKS);
       await ctx.repeat('latency', async (r) => {
         await truncateDeliveries(db);
         await ctx.receiver.reset(true);
+        await ctx.pg.resetStatements();
         const emittedAt = new Map<string, number>();
         const inFlight: Promise<void>[] = [];
         const cpu = new CpuMeter(ctx.cpuTargets(svc));
@@ -81,6 +83,7 @@ export const latencyScenario: Scenario = {
         p95.push(d.p95);
         p99.push(d.p99);
         const counts = missing > 0 ? await statusCounts(db) : await waitForRecorded(db, events * WEBHOOKS, 30_000);
+        statements = await ctx.pg.topStatements(dbName, 15);
         runs.push({
           complete: missing === 0,
           missing_after_wait: missing,
@@ -109,7 +112,7 @@ export const latencyScenario: Scenario = {
       ctx.report.add('latency', 'latency_p50_ms', `latency p50 (${RATE} ev/s x ${WEBHOOKS} webhooks)`, 'ms', p50);
       ctx.report.add('latency', 'latency_p95_ms', 'latency p95', 'ms', p95);
       ctx.report.add('latency', 'latency_p99_ms', 'latency p99', 'ms', p99, { op: '<', value: 50 });
-      ctx.report.detail('latency', { rate: RATE, seconds, webhooks: WEBHOOKS, runs });
+      ctx.report.detail('latency', { rate: RATE, seconds, webhooks: WEBHOOKS, runs, top_statements_last_run: statements });
     } finally {
       await api.close();
       await svc.stop();
