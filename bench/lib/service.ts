@@ -4,6 +4,7 @@
  * PostgreSQL and the receiver over loopback.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { NODE_FLAGS } from '../../src/node-flags';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,7 +45,7 @@ export interface StartServiceOptions {
 export async function startService(options: StartServiceOptions): Promise<ServiceHandle> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm run bench does it first)`);
   const port = await freePort();
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...NODE_FLAGS]; // as npm start runs it
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);

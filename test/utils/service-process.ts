@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_ENV } from './test-app';
 import { freePort } from '../../src/common/free-port';
+import { NODE_FLAGS } from '../../src/node-flags';
 
 export { freePort };
 
@@ -31,7 +32,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm test does it first)`);
   const port = await freePort();
   let out = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
