@@ -21,6 +21,8 @@ function toClaimed(r: AttemptRow): ClaimedAttempt {
 
 const RETURNING = 'RETURNING id, webhook_id, event_id, event_type, attempt, trigger';
 
+export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
+
 export interface NewAttempt {
   webhookId: string;
   eventId: string;
@@ -42,14 +44,31 @@ export class AttemptStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Inserts attempts in one statement; claimed ones get a lease of `leaseMs`. */
-  async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<Array<ClaimedAttempt & { claimed: boolean }>> {
-    if (rows.length === 0) return [];
+  insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.insertRows(manager, '', '', rows, [leaseMs]);
+  }
+
+  /**
+   * A fan-out in one atomic statement: `claimSql` (EventsService.fanOutClaimSql)
+   * marks the events `eventIds` fanned out, and only the rows of the events it
+   * marked are inserted (none for events already fanned out or being fanned
+   * out elsewhere). Events with no rows are marked too.
+   */
+  insertForClaimedEvents(rows: NewAttempt[], leaseMs: number, eventIds: string[], claimSql: (idsParam: string) => string): Promise<InsertedAttempt[]> {
+    if (eventIds.length === 0) return Promise.resolve([]);
+    return this.insertRows(this.db.manager, `WITH claimed AS (${claimSql('$9::uuid[]')})`, 'WHERE x.e IN (SELECT id FROM claimed)', rows, [leaseMs, eventIds]);
+  }
+
+  private async insertRows(manager: EntityManager, prefix: string, where: string, rows: NewAttempt[], extra: unknown[]): Promise<InsertedAttempt[]> {
     const result: AttemptRow[] = await manager.query(
-      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, locked_until, started_at)
+      `${prefix}
+       INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, locked_until, started_at)
        SELECT w, e, t, a, tr, CASE WHEN c THEN 'sending' ELSE 'pending' END, COALESCE(s, now()),
               CASE WHEN c THEN now() + make_interval(secs => $8::double precision / 1000) END,
               CASE WHEN c THEN now() END
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::timestamptz[]) AS x(w, e, t, a, tr, c, s)
+       ${where}
        ON CONFLICT DO NOTHING
        ${RETURNING}, status`,
       [
@@ -60,7 +79,7 @@ export class AttemptStore {
         rows.map((r) => r.trigger),
         rows.map((r) => r.claimed),
         rows.map((r) => r.scheduledAt ?? null),
-        leaseMs,
+        ...extra,
       ],
     );
     return result.map((r) => ({ ...toClaimed(r), claimed: r.status === 'sending' }));

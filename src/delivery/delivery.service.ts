@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
-import { WEBHOOK_DISABLED, WebhookDisabledPayload } from '../webhooks/webhook-bus';
+import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { returnedRows } from '../database/query-result';
 import { AttemptStore } from './attempt-store';
@@ -100,15 +100,28 @@ export class DeliveryService {
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
   }
 
-  /** A disabled webhook gets no new attempts: its queue is cancelled and logged as such. */
+  /**
+   * A disabled webhook gets no new attempts: its queue is cancelled and logged
+   * as such, the attempts this instance had claimed for it but not started
+   * included (taken from the waiting room at once, before a freed slot could
+   * start them).
+   */
   @OnEvent(WEBHOOK_DISABLED)
   async onWebhookDisabled(payload: WebhookDisabledPayload): Promise<void> {
+    const waiting = this.dispatcher.dropWaiting(payload.id);
     try {
+      await this.store.release(waiting);
       const n = await this.store.cancelPending(payload.id, payload.reason);
       if (n) this.logger.log({ msg: 'pending attempts cancelled', webhook_id: payload.id, cancelled: n, reason: payload.reason });
     } catch (err) {
       this.logger.warn(`Could not cancel the queue of webhook ${payload.id}: ${(err as Error).message}`);
     }
+  }
+
+  /** A deleted webhook's attempts are gone: the ones waiting here for a slot are forgotten. */
+  @OnEvent(WEBHOOK_DELETED)
+  onWebhookDeleted(payload: WebhookDeletedPayload): void {
+    this.dispatcher.dropWaiting(payload.id);
   }
 
   private async createClaimed(webhookId: string, eventId: string, eventType: string, attempt: number, trigger: 'test'): Promise<ClaimedAttempt> {

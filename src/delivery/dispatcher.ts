@@ -57,6 +57,8 @@ export class Dispatcher {
   private wakeQueued = false;
   private wakeAfterClaim = false;
   private lastClaimFull = false;
+  /** The last claim took all it could: there is a backlog, and claims prefetch into the waiting room. */
+  private backlogged = false;
   private readonly returnedAtShutdown = new Set<string>();
   /** Claimed attempts whose webhook had no free slot when their claim came back (see WaitingRoom). */
   private readonly waiting: WaitingRoom<PreparedAttempt>;
@@ -93,6 +95,15 @@ export class Dispatcher {
 
   /** Takes one slot for the webhook if both limits allow it. */
   reserve(webhookId: string): boolean {
+    // a new attempt does not overtake claimed ones waiting for this webhook's next slot
+    if (this.waiting.has(webhookId)) {
+      this.lastClaimFull = true;
+      return false;
+    }
+    return this.takeSlot(webhookId);
+  }
+
+  private takeSlot(webhookId: string): boolean {
     if (!this.accepting) return false;
     const current = this.perWebhook.get(webhookId) ?? 0;
     if (this.inFlight >= this.maxInFlight || current >= this.maxPerWebhook) {
@@ -190,7 +201,7 @@ export class Dispatcher {
     const expired: PreparedAttempt[] = [];
     for (const webhookId of this.waiting.webhooks(first)) {
       if (this.inFlight >= this.maxInFlight) break;
-      while (this.reserve(webhookId)) {
+      while (this.takeSlot(webhookId)) {
         const p = this.waiting.take(webhookId, expired);
         if (!p) {
           this.unreserve(webhookId);
@@ -200,6 +211,11 @@ export class Dispatcher {
       }
     }
     this.handBack(expired);
+  }
+
+  /** Forgets the attempts waiting for a slot of this webhook (disabled or deleted) and returns their ids. */
+  dropWaiting(webhookId: string): string[] {
+    return this.waiting.takeWebhook(webhookId).map((p) => p.attempt.id);
   }
 
   /** Returns attempts this instance will not send after all to the queue (the lease would, later). */
@@ -240,7 +256,10 @@ export class Dispatcher {
       this.claiming = this.claimOnce().finally(() => {
         this.claiming = null;
         if (this.wakeAfterClaim) {
+          // a slot freed up or attempts were queued while this claim ran, which may have missed them
+          // (and then judged the queue empty): claim once more
           this.wakeAfterClaim = false;
+          this.lastClaimFull = true;
           this.wake();
         }
       });
@@ -251,7 +270,12 @@ export class Dispatcher {
   private async claimOnce(): Promise<number> {
     this.handBack(this.waiting.takeExpired());
     this.startWaiting();
-    const room = Math.min(this.maxInFlight - this.inFlight - this.waiting.size, CLAIM_BATCH);
+    // Behind a backlog, claims fill the free slots and, beyond them, the waiting room (up to as many
+    // again): a slot that frees up takes its next attempt from there at once, without a round trip
+    // to the queue. Without one, they take just the free slots, and new attempts are claimed as
+    // they are created.
+    const depth = this.backlogged ? 2 : 1;
+    const room = Math.min(this.maxInFlight * depth - this.inFlight - this.waiting.size, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
     if (this.writer.backlog > MAX_WRITE_BACKLOG) {
       // results are not being recorded as fast as attempts finish: let the writes catch up, then claim
@@ -260,18 +284,24 @@ export class Dispatcher {
       return 0;
     }
     const busy = new Map(this.perWebhook);
-    const claimed = await this.store.claimDue(room, this.leaseMs, busy, this.maxPerWebhook);
+    for (const [id, n] of this.waiting.counts()) busy.set(id, (busy.get(id) ?? 0) + n);
+    const perWebhook = this.maxPerWebhook * depth; // its slots, and as many waiting behind a backlog
+    const claimed = await this.store.claimDue(room, this.leaseMs, busy, perWebhook);
+    // a backlog: the claim took all it could, overall or for some webhook
+    const taken = new Map(busy);
+    for (const c of claimed) taken.set(c.webhookId, (taken.get(c.webhookId) ?? 0) + 1);
+    this.backlogged = claimed.length >= room || [...taken.values()].some((n) => n >= perWebhook);
     // More may be due when this claim found any (it takes at most room, and at most each webhook's
     // free slots), or when webhooks were at their limit as it ran (judged by the snapshot the query
     // used: their slots may have freed up since). Then a freed slot claims again at once rather
     // than at the next sweep; a claim that finds nothing and skipped no one stops that.
-    this.lastClaimFull = claimed.length > 0 || [...busy.values()].some((n) => n >= this.maxPerWebhook);
+    this.lastClaimFull = claimed.length > 0 || [...busy.values()].some((n) => n >= perWebhook);
     if (claimed.length === 0) return 0;
     const prepared = await this.prepare(claimed);
     const overflow: string[] = [];
     const toStart: PreparedAttempt[] = [];
     for (const p of prepared.ready) {
-      // a fan-out may have taken this webhook's slot while the claim ran: wait for the next one here
+      // no free slot (taken by a fan-out while the claim ran, or claimed ahead): wait for the next one here
       if (this.reserve(p.webhook.id)) toStart.push(p);
       else if (!this.accepting || !this.waiting.park(p.webhook.id, p)) overflow.push(p.attempt.id);
     }

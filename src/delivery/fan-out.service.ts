@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
 import { EventsService } from '../events/events.service';
 import type { EventBody } from '../events/events.types';
 import type { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
-import { AttemptStore, NewAttempt } from './attempt-store';
+import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
 import { Dispatcher, PreparedAttempt } from './dispatcher';
 import { buildEventBody } from './event-body';
 import { MicroBatcher } from './micro-batcher';
@@ -15,7 +13,7 @@ import { MicroBatcher } from './micro-batcher';
 const MAX_BATCH = 200;
 
 /**
- * Turns recorded events into attempts: in one transaction, one pending
+ * Turns recorded events into attempts: in one statement, one pending
  * `webhook_logs` row per enabled matching webhook, and the event marked fanned
  * out (an event already fanned out, or locked by another instance, is skipped:
  * idempotent). Attempts this instance has room for are created already
@@ -27,10 +25,10 @@ export class FanOutService {
   private readonly logger = new Logger('FanOut');
   /** Bodies handed over by the bus, so the first attempts need not read them back. */
   private readonly knownBodies = new Map<string, EventBody>();
-  private readonly batcher = new MicroBatcher<string>(MAX_BATCH, (ids) => this.fanOutFromBus(ids));
+  /** Two batches at a time: an event arriving while one batch is in the database does not wait for it. */
+  private readonly batcher = new MicroBatcher<string>(MAX_BATCH, (ids) => this.fanOutFromBus(ids), 2);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly events: EventsService,
     private readonly webhooks: WebhooksService,
     private readonly store: AttemptStore,
@@ -57,28 +55,27 @@ export class FanOutService {
     }
   }
 
-  /** Fans out the given events (those still unfanned); returns the attempts created. */
+  /**
+   * Fans out the given events (those still unfanned); returns the attempts
+   * created. Two round trips: the subscribers of the batch's types, then one
+   * statement that marks the events and inserts their attempts.
+   */
   async fanOut(eventIds: string[]): Promise<number> {
     if (eventIds.length === 0) return 0;
-    const subscribersByType = new Map<string, Webhook[]>();
+    const bodies = await this.bodiesOf(eventIds);
+    const subscribers = await this.webhooks.findSubscribersOfTypes([...new Set([...bodies.values()].map((b) => b.type))]);
+    const rows: NewAttempt[] = [];
     const reserved: string[] = [];
-    let created: Awaited<ReturnType<AttemptStore['insert']>> = [];
+    for (const [eventId, event] of bodies) {
+      for (const w of subscribers.get(event.type) ?? []) {
+        const claimed = this.dispatcher.reserve(w.id);
+        if (claimed) reserved.push(w.id);
+        rows.push({ webhookId: w.id, eventId, eventType: event.type, attempt: 1, trigger: 'event', claimed });
+      }
+    }
+    let created: InsertedAttempt[];
     try {
-      created = await this.db.transaction(async (m) => {
-        const events = await this.events.claimForFanOut(m, eventIds);
-        for (const type of new Set(events.map((e) => e.type))) {
-          subscribersByType.set(type, await this.webhooks.findSubscribers(type));
-        }
-        const rows: NewAttempt[] = [];
-        for (const event of events) {
-          for (const w of subscribersByType.get(event.type)!) {
-            const claimed = this.dispatcher.reserve(w.id);
-            if (claimed) reserved.push(w.id);
-            rows.push({ webhookId: w.id, eventId: event.id, eventType: event.type, attempt: 1, trigger: 'event', claimed });
-          }
-        }
-        return this.store.insert(m, rows, this.dispatcher.lease);
-      });
+      created = await this.store.insertForClaimedEvents(rows, this.dispatcher.lease, [...bodies.keys()], (param) => this.events.fanOutClaimSql(param));
     } catch (err) {
       reserved.forEach((w) => this.dispatcher.unreserve(w));
       throw err;
@@ -89,21 +86,11 @@ export class FanOutService {
     const unused = new Map<string, number>();
     for (const w of reserved) unused.set(w, (unused.get(w) ?? 0) + 1);
     for (const a of claimed) unused.set(a.webhookId, (unused.get(a.webhookId) ?? 0) - 1);
-    // reservations whose row was not inserted (already fanned out by a conflict) are given back
+    // reservations whose row was not inserted (the event was fanned out elsewhere) are given back
     for (const [w, n] of unused) for (let i = 0; i < n; i++) this.dispatcher.unreserve(w);
     if (claimed.length === 0) return created.length;
     const hooks = new Map<string, Webhook>();
-    for (const list of subscribersByType.values()) for (const w of list) hooks.set(w.id, w);
-    let bodies: Map<string, EventBody>;
-    try {
-      const unknown = [...new Set(claimed.map((a) => a.eventId))].filter((id) => !this.knownBodies.has(id));
-      bodies = unknown.length ? await this.events.bodiesFor(unknown) : new Map();
-      for (const a of claimed) if (this.knownBodies.has(a.eventId)) bodies.set(a.eventId, this.knownBodies.get(a.eventId)!);
-    } catch (err) {
-      claimed.forEach((a) => this.dispatcher.unreserve(a.webhookId));
-      await this.store.release(claimed.map((a) => a.id)).catch(() => undefined); // else the lease brings them back
-      throw err;
-    }
+    for (const list of subscribers.values()) for (const w of list) hooks.set(w.id, w);
     const builtBodies = new Map<string, string>();
     const prepared: PreparedAttempt[] = [];
     for (const a of claimed) {
@@ -117,5 +104,18 @@ export class FanOutService {
     }
     this.dispatcher.start(prepared);
     return created.length;
+  }
+
+  /** The stored bodies of the events: handed over by the bus, or read (the sweeper's events); unknown ids are left out. */
+  private async bodiesOf(eventIds: string[]): Promise<Map<string, EventBody>> {
+    const bodies = new Map<string, EventBody>();
+    const unknown: string[] = [];
+    for (const id of new Set(eventIds)) {
+      const known = this.knownBodies.get(id);
+      if (known) bodies.set(id, known);
+      else unknown.push(id);
+    }
+    if (unknown.length) for (const [id, body] of await this.events.bodiesFor(unknown)) bodies.set(id, body);
+    return bodies;
   }
 }

@@ -1,13 +1,13 @@
 /**
  * Claimed attempts waiting for a free slot of their webhook on this instance.
  *
- * A claim sizes itself to each webhook's free slots as they were when it
- * started; a fan-out that ran meanwhile may have taken some of them with
- * attempts it created already claimed. The claimed rows left over wait here
- * (their lease keeps them ours) and start as soon as a slot of their webhook
- * frees up, instead of going back to the queue to be claimed once more: that
- * churn was about a third of all queue writes under load. An attempt that
- * waited longer than `maxWaitMs` is handed back to the queue instead.
+ * Claims take a little more than the free slots (prefetch), and a fan-out
+ * running meanwhile may take some of the slots a claim counted on. The
+ * claimed rows without a slot wait here (their lease keeps them ours) and
+ * start the moment a slot of their webhook frees up, with no round trip to
+ * the queue, instead of being handed back and claimed again (that churn was
+ * about a third of all queue writes under load). An attempt that waited
+ * longer than `maxWaitMs` goes back to the queue instead.
  */
 export class WaitingRoom<T> {
   private readonly byWebhook = new Map<string, Array<{ item: T; since: number }>>();
@@ -21,6 +21,15 @@ export class WaitingRoom<T> {
 
   get size(): number {
     return this.count;
+  }
+
+  has(webhookId: string): boolean {
+    return this.byWebhook.has(webhookId);
+  }
+
+  /** How many attempts wait, per webhook. */
+  counts(): Map<string, number> {
+    return new Map([...this.byWebhook].map(([id, list]) => [id, list.length]));
   }
 
   /** false when full (the caller hands the attempt back to the queue). */
@@ -64,6 +73,14 @@ export class WaitingRoom<T> {
       else this.byWebhook.delete(webhookId);
     }
     return out;
+  }
+
+  /** Removes and returns the attempts waiting for one webhook. */
+  takeWebhook(webhookId: string): T[] {
+    const list = this.byWebhook.get(webhookId) ?? [];
+    this.byWebhook.delete(webhookId);
+    this.count -= list.length;
+    return list.map((w) => w.item);
   }
 
   /** Empties the room and returns everything in it. */

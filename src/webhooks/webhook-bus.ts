@@ -5,3 +5,10 @@ export interface WebhookDisabledPayload {
   id: string;
   reason: string;
 }
+
+/** Bus notification published after a webhook is deleted (its attempts went with it). */
+export const WEBHOOK_DELETED = 'webhook.deleted';
+
+export interface WebhookDeletedPayload {
+  id: string;
+}

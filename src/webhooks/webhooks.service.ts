@@ -8,8 +8,8 @@ import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
 import { generateSecret } from '../delivery/secret';
 import { AttemptResult, summarizeResults } from './attempt-bookkeeping';
-import { normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
-import { WEBHOOK_DISABLED, WebhookDisabledPayload } from './webhook-bus';
+import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
+import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
 import { Webhook } from './webhook.entity';
 
@@ -88,11 +88,20 @@ export class WebhooksService {
 
   /** Enabled webhooks subscribed to `type` (by name, category wildcard or `*`); GIN-indexed. */
   async findSubscribers(type: string): Promise<Webhook[]> {
-    return this.webhooks
+    return (await this.findSubscribersOfTypes([type])).get(type) ?? [];
+  }
+
+  /** The subscribers of each of several types, in one query (the fan-out of a batch of events). */
+  async findSubscribersOfTypes(types: string[]): Promise<Map<string, Webhook[]>> {
+    const out = new Map<string, Webhook[]>();
+    if (types.length === 0) return out;
+    const hooks = await this.webhooks
       .createQueryBuilder('w')
-      .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(type) })
+      .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: [...new Set(types.flatMap(subscriptionKeys))] })
       .orderBy('w.createdAt', 'ASC')
       .getMany();
+    for (const type of types) out.set(type, hooks.filter((w) => matchesSubscription(w.events, type)));
+    return out;
   }
 
   async findByIds(ids: string[]): Promise<Webhook[]> {
@@ -237,6 +246,7 @@ export class WebhooksService {
   async remove(id: string): Promise<void> {
     const result = await this.webhooks.delete({ id });
     if (!result.affected) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+    this.publish(WEBHOOK_DELETED, { id } satisfies WebhookDeletedPayload);
   }
 
   /** Flips `enabled` atomically. On: clears the failure state. Off: announced as disabled by an operator. */
@@ -270,11 +280,15 @@ export class WebhooksService {
   }
 
   private publishDisabled(payload: WebhookDisabledPayload): void {
+    this.publish(WEBHOOK_DISABLED, payload);
+  }
+
+  private publish(event: string, payload: { id: string }): void {
     try {
-      this.bus.emit(WEBHOOK_DISABLED, payload);
+      this.bus.emit(event, payload);
     } catch (err) {
       // The change is committed; a failing listener must not turn it into an error.
-      this.logger.warn(`A listener of ${WEBHOOK_DISABLED} failed for webhook ${payload.id}: ${(err as Error).message}`);
+      this.logger.warn(`A listener of ${event} failed for webhook ${payload.id}: ${(err as Error).message}`);
     }
   }
 }

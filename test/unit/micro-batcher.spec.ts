@@ -51,4 +51,35 @@ describe('MicroBatcher', () => {
     expect(b.push(3)).toBe(false);
     expect(b.size).toBe(0);
   });
+
+  it('with concurrency 2 runs two batches side by side, never three', async () => {
+    const batches: number[][] = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const releases: Array<() => void> = [];
+    const b = new MicroBatcher<number>(
+      2,
+      async (items) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await new Promise<void>((r) => releases.push(r));
+        batches.push(items);
+        concurrent--;
+      },
+      2,
+    );
+    for (let i = 1; i <= 6; i++) b.push(i);
+    await tick();
+    await tick();
+    expect(concurrent).toBe(2); // [1, 2] and [3, 4] run, [5, 6] waits
+    expect(b.size).toBe(2);
+    const done = b.drain();
+    while (batches.length < 3) {
+      releases.shift()?.();
+      await tick();
+    }
+    await done;
+    expect(batches.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(maxConcurrent).toBe(2);
+  });
 });

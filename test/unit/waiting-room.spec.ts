@@ -55,4 +55,18 @@ describe('WaitingRoom', () => {
     expect(room.size).toBe(0);
     expect(room.webhooks()).toEqual([]);
   });
+
+  it('counts per webhook, and takeWebhook removes one webhook’s attempts only', () => {
+    const room = new WaitingRoom<string>(10, 100);
+    room.park('w1', 'a');
+    room.park('w1', 'b');
+    room.park('w2', 'c');
+    expect(room.counts()).toEqual(new Map([['w1', 2], ['w2', 1]]));
+    expect(room.has('w1')).toBe(true);
+    expect(room.takeWebhook('w1')).toEqual(['a', 'b']);
+    expect(room.has('w1')).toBe(false);
+    expect(room.takeWebhook('w1')).toEqual([]);
+    expect(room.size).toBe(1);
+    expect(room.counts()).toEqual(new Map([['w2', 1]]));
+  });
 });
