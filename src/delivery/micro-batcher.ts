@@ -1,14 +1,16 @@
 /**
  * Collects items and hands them to `handle` in batches: the first item of a
- * batch waits one turn of the event loop (setImmediate) for company, at most
- * `maxBatch` go together, and at most `concurrency` batches are handled at a
- * time (one by default). Used where one round trip to the database can serve
- * many items (fan-out, result writes).
+ * batch waits one turn of the event loop (setImmediate), or `lingerMs` when
+ * set, for company; at most `maxBatch` go together (a full batch goes at
+ * once), and at most `concurrency` batches are handled at a time (one by
+ * default). Used where one round trip to the database can serve many items
+ * (fan-out, result writes).
  */
 export class MicroBatcher<T> {
   private queue: T[] = [];
   private readonly running = new Set<Promise<void>>();
   private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -16,6 +18,7 @@ export class MicroBatcher<T> {
     /** Must not throw: errors are the handler's to report. */
     private readonly handle: (batch: T[]) => Promise<void>,
     private readonly concurrency = 1,
+    private readonly lingerMs = 0,
   ) {}
 
   /** false when closed (the item is not taken). */
@@ -48,12 +51,22 @@ export class MicroBatcher<T> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running.size >= this.concurrency) return;
-    this.scheduled = true;
-    setImmediate(() => {
+    if (this.running.size >= this.concurrency) return;
+    if (this.queue.length >= this.maxBatch && this.lingerMs > 0 && this.timer) {
+      // a full batch does not wait out the linger
+      clearTimeout(this.timer);
+      this.timer = null;
       this.scheduled = false;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const go = () => {
+      this.scheduled = false;
+      this.timer = null;
       void this.flush();
-    });
+    };
+    if (this.lingerMs > 0 && this.queue.length < this.maxBatch) this.timer = setTimeout(go, this.lingerMs).unref();
+    else setImmediate(go);
   }
 
   private async flush(): Promise<void> {

@@ -82,4 +82,28 @@ describe('MicroBatcher', () => {
     expect(batches.flat().sort()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(maxConcurrent).toBe(2);
   });
+
+  it('with lingerMs, the first item waits that long for company; a full batch goes at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const batches: number[][] = [];
+      const b = new MicroBatcher<number>(3, async (items) => void batches.push(items), 1, 10);
+      b.push(1);
+      jest.advanceTimersByTime(5);
+      b.push(2);
+      expect(batches).toEqual([]);
+      jest.advanceTimersByTime(5);
+      await Promise.resolve();
+      expect(batches).toEqual([[1, 2]]);
+      await Promise.resolve(); // the first batch's handler has finished
+      b.push(3);
+      b.push(4);
+      b.push(5); // a full batch: no linger
+      jest.advanceTimersByTime(1);
+      await Promise.resolve();
+      expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
