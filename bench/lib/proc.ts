@@ -51,16 +51,16 @@ export function cpuSeconds(pid: number, children = false): Map<number, number> {
   return out;
 }
 
-/** Busy CPU seconds of the whole machine so far (all cores, /proc/stat). */
-export function machineCpuSeconds(): number {
+/** /proc/stat's first line: CPU seconds of the whole machine so far (all cores). */
+function machineCpu(): { busy: number; steal: number; softirq: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait
     const busy = f.reduce((a, b) => a + b, 0) - f[3] - (f[4] ?? 0);
-    return busy / ticksPerSecond();
+    return { busy: busy / ticksPerSecond(), steal: (f[7] ?? 0) / ticksPerSecond(), softirq: (f[6] ?? 0) / ticksPerSecond() };
   } catch {
-    return NaN;
+    return { busy: NaN, steal: NaN, softirq: NaN };
   }
 }
 
@@ -78,7 +78,7 @@ export interface CpuTarget {
  */
 export class CpuMeter {
   private readonly start: Map<string, Map<number, number>>;
-  private readonly machineStart = machineCpuSeconds();
+  private readonly machineStart = machineCpu();
   private readonly t0 = performance.now();
 
   constructor(private readonly targets: CpuTarget[]) {
@@ -88,7 +88,9 @@ export class CpuMeter {
   /**
    * Cores used per process since construction (1.0 = one core busy all the
    * time), plus `machine` (all processes) and `others` (machine minus ours:
-   * anything else running on the box while we measured, which skews figures).
+   * anything else running on the box while we measured, which skews figures),
+   * and of `others` two parts that are not processes: `softirq` (the kernel's
+   * network work) and `steal` (CPU the hypervisor gave to other guests).
    */
   stop(): Record<string, number> {
     const wall = (performance.now() - this.t0) / 1000;
@@ -102,9 +104,13 @@ export class CpuMeter {
       ours += used;
       out[t.name] = Math.round(used * 100) / 100;
     }
-    const machine = (machineCpuSeconds() - this.machineStart) / wall;
+    const now = machineCpu();
+    const machine = (now.busy - this.machineStart.busy) / wall;
     out.machine = Math.round(machine * 100) / 100;
     out.others = Math.max(0, Math.round((machine - ours) * 100) / 100);
+    // of which: the kernel's network work (loopback traffic) and time the hypervisor gave to other guests
+    out.softirq = Math.round(((now.softirq - this.machineStart.softirq) / wall) * 100) / 100;
+    out.steal = Math.round(((now.steal - this.machineStart.steal) / wall) * 100) / 100;
     return out;
   }
 }
