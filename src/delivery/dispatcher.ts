@@ -320,6 +320,7 @@ export class Dispatcher {
     const orphans: string[] = [];
     const disabledHooks = new Map<string, string | null>();
     const disabledAttempts: string[] = [];
+    const built = new Map<string, string>();
     for (const attempt of claimed) {
       const webhook = byId.get(attempt.webhookId);
       const event = bodies.get(attempt.eventId);
@@ -329,7 +330,10 @@ export class Dispatcher {
         disabledHooks.set(webhook.id, webhook.disabledReason);
         disabledAttempts.push(attempt.id);
       } else {
-        ready.push({ attempt, webhook, event });
+        // one body per event, shared by its attempts
+        let body = built.get(attempt.eventId);
+        if (body === undefined) built.set(attempt.eventId, (body = buildEventBody(attempt.eventId, event.type, event.createdAt, event.payloadText)));
+        ready.push({ attempt, webhook, event, body });
       }
     }
     if (disabledAttempts.length) {
