@@ -18,6 +18,8 @@ export interface MetricsSummary {
   due: { mean: number; p50: number; max: number };
   /** Share of samples with due attempts waiting while fewer than `limit` requests were in flight. */
   idle_slots_with_due_share: number;
+  /** Every sample, in order (one per `everyMs`): where in the run the engine was short of work or of slots. */
+  series: { every_ms: number; in_flight: number[]; due: number[] };
 }
 
 export function sampleMetrics(baseUrl: string, limit: number, everyMs = 500): { stop: () => Promise<MetricsSummary> } {
@@ -51,7 +53,13 @@ export function sampleMetrics(baseUrl: string, limit: number, everyMs = 500): { 
     stop: async () => {
       stopped = true;
       await loop;
-      return { samples: inFlight.length, in_flight: brief(inFlight), due: brief(due), idle_slots_with_due_share: inFlight.length ? round(idleWithDue / inFlight.length) : NaN };
+      return {
+        samples: inFlight.length,
+        in_flight: brief(inFlight),
+        due: brief(due),
+        idle_slots_with_due_share: inFlight.length ? round(idleWithDue / inFlight.length) : NaN,
+        series: { every_ms: everyMs, in_flight: inFlight, due },
+      };
     },
   };
 }

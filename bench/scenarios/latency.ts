@@ -54,7 +54,8 @@ export const latencyScenario: Scenario = {
   title: 'Latency: steady 200 events/s to 5 webhooks, emit 202 to receiver',
   async run(ctx) {
     const warmupS = Math.max(2, scaled(ctx.cfg, WARMUP_S, 2));
-    const seconds = Math.max(5, Math.min(scaled(ctx.cfg, 30, 5), Math.floor((ctx.remaining() - warmupS - 15) / ctx.cfg.runs - 15)));
+    // set-up ~10 s (service start, webhooks, the warm-up's drain), then each run takes its seconds plus ~2 s
+    const seconds = Math.max(5, Math.min(scaled(ctx.cfg, 30, 5), Math.floor((ctx.remaining() - warmupS - 10) / ctx.cfg.runs - 3)));
     const events = RATE * seconds;
     const dbName = 'bench_latency';
     const url = await ctx.pg.createDatabase(dbName);

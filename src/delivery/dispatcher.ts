@@ -277,6 +277,9 @@ export class Dispatcher {
     const depth = this.backlogged ? 2 : 1;
     const room = Math.min(this.maxInFlight * depth - this.inFlight - this.waiting.size, CLAIM_BATCH);
     if (!this.accepting || room <= 0) return 0;
+    // behind a backlog, refill the waiting room once it is half empty, in one claim, rather than a
+    // claim (four round trips) for every slot that frees up
+    if (this.backlogged && this.waiting.size > 0 && room < this.maxInFlight / 2) return 0;
     if (this.writer.backlog > MAX_WRITE_BACKLOG) {
       // results are not being recorded as fast as attempts finish: let the writes catch up, then claim
       this.lastClaimFull = true;
