@@ -18,6 +18,7 @@ import { sampleMetrics } from '../lib/metrics-sampler';
 import { statusCounts, truncateDeliveries, waitForRecorded } from '../lib/db-checks';
 import { CpuMeter } from '../lib/proc';
 import { distribution, nowMs, sleep } from '../lib/stats';
+import type { ApiClient } from '../lib/api';
 import type { Scenario } from './context';
 
 const WEBHOOKS = 5;
@@ -26,10 +27,8 @@ const DRAIN_WAIT_MS = 10_000;
 const WARMUP_S = 10;
 const WINDOW_MS = 5000;
 
-type Api = Awaited<ReturnType<Parameters<Scenario['run']>[0]['login']>>;
-
 /** Emits `events` events at RATE per second; resolves with each event's 202 time and how far the emitter fell behind. */
-async function emitSteady(api: Api, events: number): Promise<{ emittedAt: Map<string, number>; seconds: number; lateMax: number }> {
+async function emitSteady(api: ApiClient, events: number): Promise<{ emittedAt: Map<string, number>; seconds: number; lateMax: number }> {
   const emittedAt = new Map<string, number>();
   const inFlight: Promise<void>[] = [];
   const interval = 1000 / RATE;

@@ -210,7 +210,7 @@ export class Dispatcher {
         void this.run(p, true);
       }
     }
-    this.handBack(expired);
+    void this.handBack(expired);
   }
 
   /** Forgets the attempts waiting for a slot of this webhook (disabled or deleted) and returns their ids. */
@@ -219,9 +219,9 @@ export class Dispatcher {
   }
 
   /** Returns attempts this instance will not send after all to the queue (the lease would, later). */
-  private handBack(attempts: PreparedAttempt[]): void {
-    if (attempts.length === 0) return;
-    void this.store.release(attempts.map((p) => p.attempt.id)).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
+  private handBack(attempts: PreparedAttempt[]): Promise<void> {
+    if (attempts.length === 0) return Promise.resolve();
+    return this.store.release(attempts.map((p) => p.attempt.id)).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
   }
 
   /**
@@ -268,7 +268,7 @@ export class Dispatcher {
   }
 
   private async claimOnce(): Promise<number> {
-    this.handBack(this.waiting.takeExpired());
+    void this.handBack(this.waiting.takeExpired());
     this.startWaiting();
     // Behind a backlog, claims fill the free slots and, beyond them, the waiting room (up to as many
     // again): a slot that frees up takes its next attempt from there at once, without a round trip
@@ -355,8 +355,7 @@ export class Dispatcher {
   async shutdown(): Promise<void> {
     this.accepting = false;
     await this.claiming?.catch(() => undefined);
-    const parked = this.waiting.takeAll().map((p) => p.attempt.id);
-    await this.store.release(parked).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
+    await this.handBack(this.waiting.takeAll());
     const grace = this.config.get('WEBHOOK_SHUTDOWN_GRACE_MS');
     let timer: NodeJS.Timeout | undefined;
     const all = Promise.all([...this.running.values()]);

@@ -2,12 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
 import { isUuid } from '../common/uuid-param.pipe';
 import { AppConfig } from '../config/app-config';
-import { affectedRows, returnedRows } from '../database/query-result';
+import { affectedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { isEventType, listEventTypes } from './event-catalogue';
 import { EmitOptions, EventBody, EventListFilter, EventView, PurgeBatch, PurgeCursor, RecordedEvent, StillNeeded } from './events.types';
@@ -92,12 +92,6 @@ export class EventsService {
     return `UPDATE webhook_events SET fanned_out_at = now()
          WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY(${idsParam}) AND fanned_out_at IS NULL FOR NO KEY UPDATE SKIP LOCKED)
          RETURNING id, type`;
-  }
-
-  /** The fan-out claim on its own, inside the caller's transaction (see fanOutClaimSql); the commit makes it final. */
-  async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
-    if (ids.length === 0) return [];
-    return returnedRows<{ id: string; type: string }>(await manager.query(this.fanOutClaimSql('$1::uuid[]'), [ids]));
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */

@@ -86,12 +86,11 @@ export class WebhooksService {
 
   // ---- used by the delivery module ----------------------------------------
 
-  /** Enabled webhooks subscribed to `type` (by name, category wildcard or `*`); GIN-indexed. */
-  async findSubscribers(type: string): Promise<Webhook[]> {
-    return (await this.findSubscribersOfTypes([type])).get(type) ?? [];
-  }
-
-  /** The subscribers of each of several types, in one query (the fan-out of a batch of events). */
+  /**
+   * The enabled webhooks subscribed to each of several types (by name,
+   * category wildcard or `*`), in one GIN-indexed query: the fan-out of a
+   * batch of events.
+   */
   async findSubscribersOfTypes(types: string[]): Promise<Map<string, Webhook[]>> {
     const out = new Map<string, Webhook[]>();
     if (types.length === 0) return out;

@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { execFileSync } from 'node:child_process';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '../../src/database/query-result';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus';
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
@@ -365,22 +366,24 @@ describe('Events API (e2e)', () => {
       expect(old15).toContain(older);
       expect(old15).not.toContain(newer);
 
+      // the fan-out's claim (the CTE body its insert statement wraps), on its own in a transaction
+      const claim = async (m: EntityManager, ids: string[]) => returnedRows(await m.query(events.fanOutClaimSql('$1::uuid[]'), [ids]));
       const holder = db.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
       try {
         // as another instance's fan-out holds them while it marks them: this one skips them instead of waiting
         await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE`, [[older, newer]]);
-        expect(await db.transaction((m) => events.claimForFanOut(m, [older, newer]))).toEqual([]);
+        expect(await db.transaction((m) => claim(m, [older, newer]))).toEqual([]);
         // the lock holder claims one, which marks it fanned out
-        expect(await events.claimForFanOut(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
+        expect(await claim(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
         await holder.commitTransaction();
       } finally {
         if (holder.isTransactionActive) await holder.rollbackTransaction();
         await holder.release();
       }
       expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
-      expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
+      expect(await db.transaction((m) => claim(m, [older]))).toEqual([]);
       expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
 
       // an attempt being inserted for an event (its foreign key check holds a key-share lock) does not hold the claim up
@@ -389,7 +392,7 @@ describe('Events API (e2e)', () => {
       await inserting.startTransaction();
       try {
         await inserting.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, [newer]);
-        expect(await db.transaction((m) => events.claimForFanOut(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+        expect(await db.transaction((m) => claim(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
       } finally {
         await inserting.rollbackTransaction();
         await inserting.release();

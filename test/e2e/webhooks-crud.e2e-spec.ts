@@ -233,8 +233,8 @@ describe('Webhooks CRUD (e2e)', () => {
       expect(res.body.message).toMatch(message);
     });
 
-    it('findSubscribers returns the enabled webhooks whose subscriptions match', async () => {
-      const ids_ = async (type: string) => (await service.findSubscribers(type)).map((w) => w.name).sort();
+    it('findSubscribersOfTypes returns the enabled webhooks whose subscriptions match', async () => {
+      const ids_ = async (type: string) => ((await service.findSubscribersOfTypes([type])).get(type) ?? []).map((w) => w.name).sort();
       expect(await ids_('service.started')).toEqual(['all', 'category', 'exact']);
       expect(await ids_('service.deleted')).toEqual(['all', 'category']);
       expect(await ids_('user.created')).toEqual(['all', 'other']);
