@@ -22,6 +22,7 @@ import {
 import { DeliveryService } from './delivery.service';
 import { buildEventBody } from './event-body';
 import { presentLog } from './log.presenter';
+import { maskRecordedHeaders } from './recorded-headers';
 import { LogPage, LogsService } from './logs.service';
 import { StatsService, WebhookStats } from './stats.service';
 
@@ -71,7 +72,7 @@ export class DeliveryController {
     const event = (await this.events.bodiesFor([row.event_id])).get(row.event_id);
     return {
       ...presentLog(row),
-      request_headers: row.request_headers ?? null,
+      request_headers: row.request_headers ? maskRecordedHeaders(row.request_headers) : null,
       request_body: event ? buildEventBody(row.event_id, event.type, event.createdAt, event.payloadText) : null,
       response_headers: row.response_headers ?? null,
       response_body: row.response_body ?? null,

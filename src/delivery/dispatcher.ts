@@ -10,6 +10,7 @@ import { nextAttemptDelayMs } from './backoff';
 import { DeliveryObserver } from './delivery-observer';
 import { buildEventBody } from './event-body';
 import { ResultWriter } from './result-writer';
+import { maskRecordedHeaders } from './recorded-headers';
 import { signDelivery } from './signature';
 import { WaitingRoom } from './waiting-room';
 import { WebhookSender } from './webhook-sender';
@@ -184,7 +185,8 @@ export class Dispatcher {
         body,
       }),
     };
-    return this.sender.send({ url: webhook.url, body, headers, timeoutMs: webhook.timeoutMs, signal });
+    const result = await this.sender.send({ url: webhook.url, body, headers, timeoutMs: webhook.timeoutMs, signal });
+    return { ...result, requestHeaders: maskRecordedHeaders(headers) };
   }
 
   /** Retries follow the schedule for event deliveries only; 410 never retries. */

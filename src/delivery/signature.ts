@@ -41,8 +41,21 @@ export interface SignDeliveryInput {
   body: string | Buffer;
 }
 
+/** The names of the headers signDelivery sets, exactly as it spells them. */
+export const SIGNED_HEADER_NAMES = [
+  'Content-Type',
+  'User-Agent',
+  'X-ATLAS-Event',
+  'X-ATLAS-Signature',
+  'X-ATLAS-Delivery',
+  'X-ATLAS-Attempt',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+] as const;
+
 /** The headers of one delivery attempt (the webhook's own custom headers are added by the caller). */
-export function signDelivery(input: SignDeliveryInput): Record<string, string> {
+export function signDelivery(input: SignDeliveryInput): Record<(typeof SIGNED_HEADER_NAMES)[number], string> {
   const { secret, previousSecret, eventId, body, timestampSeconds } = input;
   const secrets = previousSecret ? [secret, previousSecret] : [secret];
   return {

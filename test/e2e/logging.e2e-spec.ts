@@ -35,6 +35,7 @@ describe('Logs of the built service in production (e2e)', () => {
   const JWT_SECRET = 'log-test-jwt-secret-0123456789abcdefghijklmn';
   const WEBHOOK_SECRET = 'log-test-webhook-secret-9c1d2e3f4a5b';
   const URL_TOKEN = 'url-query-token-5e6f7a8b';
+  const HEADER_TOKEN = 'custom-header-token-3d4c5b6a';
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let svc: ServiceProcess | undefined;
   let receiver: CaptureServer;
@@ -89,8 +90,8 @@ describe('Logs of the built service in production (e2e)', () => {
     expect(login.status).toBe(200);
     const jwt = login.body.access_token as string;
 
-    const ok = await api('/api/webhooks', { url: `${receiver.url}/ok?token=${URL_TOKEN}`, name: 'ok', events: ['backup.created'], secret: WEBHOOK_SECRET }, jwt);
-    const bad = await api('/api/webhooks', { url: `${receiver.url}/fail?token=${URL_TOKEN}`, name: 'bad', events: ['system.error'], secret: WEBHOOK_SECRET }, jwt);
+    const ok = await api('/api/webhooks', { url: `${receiver.url}/ok?token=${URL_TOKEN}`, name: 'ok', events: ['backup.created'], secret: WEBHOOK_SECRET, headers: { Authorization: `Bearer ${HEADER_TOKEN}` } }, jwt);
+    const bad = await api('/api/webhooks', { url: `${receiver.url}/fail?token=${URL_TOKEN}`, name: 'bad', events: ['system.error'], secret: WEBHOOK_SECRET, headers: { 'X-Api-Key': HEADER_TOKEN } }, jwt);
     expect([ok.status, bad.status]).toEqual([201, 201]);
     const good = await api('/api/events', { type: 'backup.created', data: { backup: 'nightly' } }, jwt);
     const failed = await api('/api/events', { type: 'system.error', data: { message: 'disk full' } }, jwt);
@@ -146,8 +147,9 @@ describe('Logs of the built service in production (e2e)', () => {
     expect(success.message.duration_ms).toBeGreaterThanOrEqual(0);
     expect(failure.message.duration_ms).toBeLessThan(10_000);
 
-    // never a secret, a password, a token, nor a webhook URL's path or query
-    for (const leak of [WEBHOOK_SECRET, ADMIN_PASSWORD, JWT_SECRET, jwt, URL_TOKEN, '/fail?', '/ok?']) {
+    // never a secret, a password, a token, a custom header's value, nor a webhook URL's path or query
+    expect(receiver.requests.map((r) => r.headers.authorization ?? r.headers['x-api-key'])).toEqual(expect.arrayContaining([`Bearer ${HEADER_TOKEN}`, HEADER_TOKEN]));
+    for (const leak of [WEBHOOK_SECRET, ADMIN_PASSWORD, JWT_SECRET, jwt, URL_TOKEN, HEADER_TOKEN, '/fail?', '/ok?']) {
       expect(output).not.toContain(leak);
     }
   });
