@@ -63,7 +63,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2)): BenchConfig 
   const quick = argv.includes('--quick') || flag('BENCH_QUICK', false);
   const unknown = argv.filter((a) => a !== '--quick');
   if (unknown.length) throw new Error(`unknown argument(s): ${unknown.join(' ')} (only --quick; the rest is set with BENCH_* variables)`);
-  const onlyRaw = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const onlyRaw = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of onlyRaw) {
     if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`BENCH_ONLY: unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
   }

@@ -29,7 +29,9 @@ const SECRET_VARS = /SECRET|PASSWORD|TOKEN/;
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync('git', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -65,7 +67,11 @@ async function main(): Promise<number> {
     `ATLAS Webhooks benchmark: ${cfg.only.join(', ')}; scale ${cfg.scale}, up to ${cfg.runs} run(s) per figure${cfg.quick ? ' (--quick)' : ''}, time budget ${cfg.budgetS ? `${cfg.budgetS} s` : 'none'}`,
   );
   console.log(`machine: ${meta.cpus} x ${meta.cpu_model}, ${meta.memory_gb} GB, node ${process.version}`);
-  console.log(`service env: ${Object.entries(shownEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `service env: ${Object.entries(shownEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   console.log(
     `PostgreSQL: embedded, ${cfg.pgFast ? 'fast (fsync, synchronous_commit and full_page_writes off: BENCH_PG_FAST=0 for durable settings)' : 'durable settings (fsync on)'}; pg_stat_statements and track_commit_timestamp on`,
   );

@@ -67,8 +67,7 @@ function main(argv: string[]): number {
     return 0;
   }
   process.stderr.write(
-    'Usage: node dist/scripts/env-docs.js example > .env.example\n' +
-      '       node dist/scripts/env-docs.js table    (the README "Configuration" table)\n',
+    'Usage: node dist/scripts/env-docs.js example > .env.example\n' + '       node dist/scripts/env-docs.js table    (the README "Configuration" table)\n',
   );
   return what === '--help' || what === '-h' ? 0 : 2;
 }

@@ -104,10 +104,7 @@ function checkStandardByHand(body: Buffer, id: string, timestamp: string, signat
   const age = Math.floor(Date.now() / 1000) - Number(timestamp);
   if (age > TIMESTAMP_TOLERANCE_S) return { ok: false, detail: `message timestamp too old (${age} s)` };
   if (-age > TIMESTAMP_TOLERANCE_S) return { ok: false, detail: `message timestamp too new (${-age} s ahead)` };
-  const expected = createHmac('sha256', Buffer.from(secret, 'utf8'))
-    .update(`${id}.${timestamp}.`)
-    .update(body)
-    .digest('base64');
+  const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${id}.${timestamp}.`).update(body).digest('base64');
   for (const entry of signatures.split(' ')) {
     const comma = entry.indexOf(',');
     if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
@@ -126,7 +123,11 @@ function checkStandard(body: Buffer, headers: Record<string, string>, secret: st
   if (!id || !timestamp || !signatures) return { ok: false, detail: `missing header ${missing.join(', ')}` };
   if (!secret.startsWith(WHSEC)) return checkStandardByHand(body, id, timestamp, signatures, secret);
   try {
-    new Webhook(secret).verify(body.toString('utf8'), { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures }, { jsonParse: false });
+    new Webhook(secret).verify(
+      body.toString('utf8'),
+      { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures },
+      { jsonParse: false },
+    );
     return { ok: true, detail: 'verified by the standardwebhooks library' };
   } catch (err) {
     return { ok: false, detail: `standardwebhooks library: ${(err as Error).message}` };

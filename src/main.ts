@@ -25,7 +25,12 @@ function explain(err: unknown, env?: Env): string {
   if (err instanceof ConfigValidationError || err instanceof EmbeddedPostgresError) return err.message;
   if (e?.code === 'EADDRINUSE') return `Port ${env?.PORT} is already in use: stop what listens there or set PORT to a free port.`;
   if (e?.code === 'EACCES' && e.syscall === 'listen') return `Not allowed to listen on port ${env?.PORT}: choose a port above 1023 with PORT.`;
-  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'ETIMEDOUT' || /connect|password authentication|does not exist/i.test(e?.message ?? '')) {
+  if (
+    e?.code === 'ECONNREFUSED' ||
+    e?.code === 'ENOTFOUND' ||
+    e?.code === 'ETIMEDOUT' ||
+    /connect|password authentication|does not exist/i.test(e?.message ?? '')
+  ) {
     return `Cannot reach the database${env?.DATABASE_URL ? ' at DATABASE_URL' : ''}: ${e.message}`;
   }
   return `Start-up failed: ${e?.stack ?? String(err)}`;

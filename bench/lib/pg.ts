@@ -150,9 +150,7 @@ export class PgHarness {
       await new Promise((r) => setTimeout(r, 300));
       this.logListeners.delete(listener);
     }
-    return plans
-      .map((p) => ({ duration_ms: p.duration_ms, plan: p.lines.join('\n').trim() }))
-      .filter((p) => keep(p.plan));
+    return plans.map((p) => ({ duration_ms: p.duration_ms, plan: p.lines.join('\n').trim() })).filter((p) => keep(p.plan));
   }
 
   async resetStatements(): Promise<void> {

@@ -45,7 +45,12 @@ function shortUrl(url: string): string {
 /** node_modules/<package>, dist/src/<folder>, node internals, or a V8 pseudo-frame. */
 function area(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, url.startsWith('node:internal/') ? 2 : 1).join('/')}`;
+  if (url.startsWith('node:'))
+    return `node:${url
+      .slice(5)
+      .split('/')
+      .slice(0, url.startsWith('node:internal/') ? 2 : 1)
+      .join('/')}`;
   const short = shortUrl(url);
   const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(short);
   if (m) return m[1];

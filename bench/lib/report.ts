@@ -64,7 +64,8 @@ export class Report {
         f.met === undefined ? '' : f.met ? 'yes' : 'NO',
       ]);
     }
-    for (const [scenario, message] of Object.entries(this.errors)) rows.push([scenario, `FAILED: ${message.split('\n')[0].slice(0, 80)}`, '', '', '', '', 'NO']);
+    for (const [scenario, message] of Object.entries(this.errors))
+      rows.push([scenario, `FAILED: ${message.split('\n')[0].slice(0, 80)}`, '', '', '', '', 'NO']);
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((cell, c) => (c === 2 || c === 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
     return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -80,7 +81,13 @@ export class Report {
 
   write(startedAt: Date): string {
     mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+    const file = join(
+      RESULTS_DIR,
+      `${startedAt
+        .toISOString()
+        .replace(/:/g, '-')
+        .replace(/\.\d+Z$/, 'Z')}.json`,
+    );
     const figures = Object.fromEntries(this.figures.map((f) => [f.key, f]));
     writeFileSync(file, JSON.stringify({ meta: this.meta, figures, errors: this.errors, details: this.details }, null, 2) + '\n');
     return file;

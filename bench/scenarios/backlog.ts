@@ -42,7 +42,10 @@ export const backlogScenario: Scenario = {
     const rate = ctx.throughputDps ?? (ctx.ceilingRps ?? 1000) * 0.7;
     const fit = Math.floor((rate * Math.max(5, ctx.remaining() - 15)) / WEBHOOKS);
     const events = Math.max(200, Math.min(nominal, fit));
-    if (events < nominal) ctx.log(`  ${events * WEBHOOKS} attempts instead of ${nominal * WEBHOOKS}: what one run drains within the time budget at ${Math.round(rate)}/s (BENCH_BUDGET_S=0 for the nominal size)`);
+    if (events < nominal)
+      ctx.log(
+        `  ${events * WEBHOOKS} attempts instead of ${nominal * WEBHOOKS}: what one run drains within the time budget at ${Math.round(rate)}/s (BENCH_BUDGET_S=0 for the nominal size)`,
+      );
     const attempts = events * WEBHOOKS;
     const dbName = 'bench_backlog';
     const url = await ctx.pg.createDatabase(dbName);
@@ -54,7 +57,12 @@ export const backlogScenario: Scenario = {
     const runs: Record<string, unknown>[] = [];
     try {
       for (let i = 0; i < WEBHOOKS; i++) {
-        await db.query(`INSERT INTO webhooks (name, url, secret, events) VALUES ($1, $2, $3, $4)`, [`backlog-${i}`, ctx.receiver.url(i), ctx.secret, [EVENT_TYPE]]);
+        await db.query(`INSERT INTO webhooks (name, url, secret, events) VALUES ($1, $2, $3, $4)`, [
+          `backlog-${i}`,
+          ctx.receiver.url(i),
+          ctx.secret,
+          [EVENT_TYPE],
+        ]);
       }
       await ctx.repeat('backlog', async (r) => {
         await truncateDeliveries(db);
@@ -92,7 +100,9 @@ export const backlogScenario: Scenario = {
             service_metrics: service,
             cores_used_after_ready: cores,
           });
-          ctx.log(`  backlog run ${r + 1}: ${got.count}/${attempts} drained ${fromStart.toFixed(1)} s after spawn (${Math.round(rate)} deliveries/s), peak RSS ${mem.peakMb} MB (HWM ${mem.hwmMb} MB); db ${JSON.stringify(counts)}`);
+          ctx.log(
+            `  backlog run ${r + 1}: ${got.count}/${attempts} drained ${fromStart.toFixed(1)} s after spawn (${Math.round(rate)} deliveries/s), peak RSS ${mem.peakMb} MB (HWM ${mem.hwmMb} MB); db ${JSON.stringify(counts)}`,
+          );
           if (got.count < attempts) throw new Error(`only ${got.count} of ${attempts} attempts were delivered`);
           if ((counts.succeeded ?? 0) !== attempts) throw new Error(`the database holds ${counts.succeeded ?? 0} succeeded attempts, expected ${attempts}`);
         } finally {

@@ -35,7 +35,10 @@ export class Context {
     readonly secret: string,
     startedAt: Date,
   ) {
-    this.profileStamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+    this.profileStamp = startedAt
+      .toISOString()
+      .replace(/:/g, '-')
+      .replace(/\.\d+Z$/, 'Z');
   }
 
   /** Called by the orchestrator as each scenario begins (its time budget counts from here). */

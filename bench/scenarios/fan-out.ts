@@ -68,27 +68,31 @@ async function variant(ctx: Context, registered: number, share: number): Promise
     for (let i = 0; i < WARM_UP; i++) await api.emit(i);
     await waitFannedOut(db, WARM_UP, WARM_UP * MATCHING);
     await ctx.pg.resetStatements();
-    await ctx.repeat(`fan-out (${registered})`, async (r) => {
-      await truncateDeliveries(db);
-      const pending: Promise<unknown>[] = [];
-      const t0 = performance.now();
-      let sent = 0;
-      while (sent < events) {
-        const due = Math.min(events, Math.floor((performance.now() - t0) / (1000 / RATE)) + 1);
-        while (sent < due) pending.push(api.emit(sent++));
-        await sleep(2);
-      }
-      await Promise.all(pending);
-      await waitFannedOut(db, events, events * MATCHING);
-      const { ms, attempts } = await fanOutTimes(db);
-      if (ms.length !== events || attempts.some((n) => n !== MATCHING)) {
-        throw new Error(`expected ${events} events with ${MATCHING} attempts each, got ${ms.length} events, attempts ${[...new Set(attempts)].join('/')}`);
-      }
-      const d = distribution(ms);
-      medians.push(d.p50);
-      runs.push({ events, fan_out_ms: Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Math.round(v * 100) / 100])) });
-      ctx.log(`  fan-out, ${registered} webhooks registered, run ${r + 1}: median ${d.p50.toFixed(2)} ms, p95 ${d.p95.toFixed(2)} ms (${events} events)`);
-    }, share);
+    await ctx.repeat(
+      `fan-out (${registered})`,
+      async (r) => {
+        await truncateDeliveries(db);
+        const pending: Promise<unknown>[] = [];
+        const t0 = performance.now();
+        let sent = 0;
+        while (sent < events) {
+          const due = Math.min(events, Math.floor((performance.now() - t0) / (1000 / RATE)) + 1);
+          while (sent < due) pending.push(api.emit(sent++));
+          await sleep(2);
+        }
+        await Promise.all(pending);
+        await waitFannedOut(db, events, events * MATCHING);
+        const { ms, attempts } = await fanOutTimes(db);
+        if (ms.length !== events || attempts.some((n) => n !== MATCHING)) {
+          throw new Error(`expected ${events} events with ${MATCHING} attempts each, got ${ms.length} events, attempts ${[...new Set(attempts)].join('/')}`);
+        }
+        const d = distribution(ms);
+        medians.push(d.p50);
+        runs.push({ events, fan_out_ms: Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Math.round(v * 100) / 100])) });
+        ctx.log(`  fan-out, ${registered} webhooks registered, run ${r + 1}: median ${d.p50.toFixed(2)} ms, p95 ${d.p95.toFixed(2)} ms (${events} events)`);
+      },
+      share,
+    );
     const statements = (await ctx.pg.topStatements(dbName, 30)).filter((s) => /webhook|&&/.test(s.query)).slice(0, 6);
     // the plan of the subscriber query, from one more event
     await truncateDeliveries(db);

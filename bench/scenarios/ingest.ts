@@ -64,37 +64,41 @@ export const ingestScenario: Scenario = {
         await ctx.createWebhooks(api, v.webhooks);
         const token = api.bearer;
         await api.close();
-        await ctx.repeat(`ingest (${v.label})`, async (r) => {
-          if (r > 0 && v.webhooks > 0) {
-            // a fresh service on emptied tables: no backlog from the previous run
-            await svc.stop();
-            await truncateDeliveries(db);
-            svc = await ctx.startService('ingest', url);
-          }
-          // warm-up (JIT, pool connections), then let its deliveries finish
-          await load(ctx, svc, token, 1);
-          await waitForRecorded(db, 0, 60_000);
-          await ctx.receiver.reset();
-          const res = await load(ctx, svc, token, seconds);
-          const accepted = res['2xx'] / res.duration;
-          const delivered = (await ctx.receiver.stats()).count;
-          eps.push(accepted);
-          p99.push(res.latency.p99);
-          runs.push({
-            accepted: res['2xx'],
-            non_2xx: res.non2xx,
-            errors: res.errors,
-            timeouts: res.timeouts,
-            duration_s: res.duration,
-            latency_ms: { p50: res.latency.p50, p99: res.latency.p99, avg: res.latency.average, max: res.latency.max },
-            deliveries_during_load: delivered,
-            cores_used: res.cores,
-          });
-          ctx.log(
-            `  ingest (${v.label}) run ${r + 1}: ${Math.round(accepted)} events/s accepted, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}, errors ${res.errors}, deliveries during load ${delivered}`,
-          );
-          if (res.non2xx > 0 || res.errors > 0) throw new Error(`${res.non2xx} non-2xx answers and ${res.errors} errors under load`);
-        }, 1 / (variants.length - index));
+        await ctx.repeat(
+          `ingest (${v.label})`,
+          async (r) => {
+            if (r > 0 && v.webhooks > 0) {
+              // a fresh service on emptied tables: no backlog from the previous run
+              await svc.stop();
+              await truncateDeliveries(db);
+              svc = await ctx.startService('ingest', url);
+            }
+            // warm-up (JIT, pool connections), then let its deliveries finish
+            await load(ctx, svc, token, 1);
+            await waitForRecorded(db, 0, 60_000);
+            await ctx.receiver.reset();
+            const res = await load(ctx, svc, token, seconds);
+            const accepted = res['2xx'] / res.duration;
+            const delivered = (await ctx.receiver.stats()).count;
+            eps.push(accepted);
+            p99.push(res.latency.p99);
+            runs.push({
+              accepted: res['2xx'],
+              non_2xx: res.non2xx,
+              errors: res.errors,
+              timeouts: res.timeouts,
+              duration_s: res.duration,
+              latency_ms: { p50: res.latency.p50, p99: res.latency.p99, avg: res.latency.average, max: res.latency.max },
+              deliveries_during_load: delivered,
+              cores_used: res.cores,
+            });
+            ctx.log(
+              `  ingest (${v.label}) run ${r + 1}: ${Math.round(accepted)} events/s accepted, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}, errors ${res.errors}, deliveries during load ${delivered}`,
+            );
+            if (res.non2xx > 0 || res.errors > 0) throw new Error(`${res.non2xx} non-2xx answers and ${res.errors} errors under load`);
+          },
+          1 / (variants.length - index),
+        );
       } finally {
         await svc.stop();
         await db.end();

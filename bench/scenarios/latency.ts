@@ -74,8 +74,16 @@ export const latencyScenario: Scenario = {
       const { ids, times } = await ctx.receiver.arrivals();
       const latencies = ids.map((id, k) => times[k] - (w.emittedAt.get(id) ?? times[k]));
       const d = distribution(latencies);
-      warmups.push({ seconds: warmupS, events: w.emittedAt.size, deliveries: got.count, p50_ms: Math.round(d.p50 * 10) / 10, p99_ms: Math.round(d.p99 * 10) / 10 });
-      ctx.log(`  latency warm-up (${warmupS} s on a fresh service, not counted): p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms (${got.count}/${w.emittedAt.size * WEBHOOKS} deliveries)`);
+      warmups.push({
+        seconds: warmupS,
+        events: w.emittedAt.size,
+        deliveries: got.count,
+        p50_ms: Math.round(d.p50 * 10) / 10,
+        p99_ms: Math.round(d.p99 * 10) / 10,
+      });
+      ctx.log(
+        `  latency warm-up (${warmupS} s on a fresh service, not counted): p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms (${got.count}/${w.emittedAt.size * WEBHOOKS} deliveries)`,
+      );
     };
     let statements: unknown[] = [];
     try {

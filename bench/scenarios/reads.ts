@@ -61,7 +61,7 @@ export const readsScenario: Scenario = {
       const p95: Record<string, number[]> = { logs: [], stats: [], recent: [], baseline: [] };
       const runs: Array<Record<string, unknown>> = [];
       // warm-up: plans cached, pool connected
-      for (const e of ENDPOINTS) for (let i = 0; i < 10; i++) await timed(api, e.path(i % 2 ? big[i % big.length].id : small[i * 37 % small.length].id));
+      for (const e of ENDPOINTS) for (let i = 0; i < 10; i++) await timed(api, e.path(i % 2 ? big[i % big.length].id : small[(i * 37) % small.length].id));
       await ctx.repeat('reads', async (r) => {
         const run: Record<string, unknown> = {};
         for (const e of [...ENDPOINTS, BASELINE]) {

@@ -55,7 +55,10 @@ export const throughputScenario: Scenario = {
         const fit = Math.floor((expectedRate * Math.max(5, perRun - RUN_OVERHEAD_S)) / WEBHOOKS);
         const events = Math.max(300, Math.min(nominal, fit));
         const expected = events * WEBHOOKS;
-        if (events < nominal) ctx.log(`  run ${r + 1}: ${events} events instead of ${nominal}, what fits the time budget at ~${Math.round(expectedRate)} deliveries/s (BENCH_BUDGET_S=0 for the nominal size)`);
+        if (events < nominal)
+          ctx.log(
+            `  run ${r + 1}: ${events} events instead of ${nominal}, what fits the time budget at ~${Math.round(expectedRate)} deliveries/s (BENCH_BUDGET_S=0 for the nominal size)`,
+          );
 
         await truncateDeliveries(db);
         await ctx.receiver.reset();
@@ -92,12 +95,19 @@ export const throughputScenario: Scenario = {
           `  throughput run ${r + 1}: ${Math.round(rate)} deliveries/s = ${(rate / ceiling).toFixed(2)} x the paired ceiling of ${Math.round(ceiling)}/s (${got.count}/${expected} in ${seconds.toFixed(1)} s; emit ${Math.round(emitRate)} events/s over ${((emit.end - emit.start) / 1000).toFixed(1)} s; db ${JSON.stringify(counts)}; cores ${JSON.stringify(cores)}; in flight ${JSON.stringify(service.in_flight)}, due ${JSON.stringify(service.due)})`,
         );
         if (got.count < expected) throw new Error(`only ${got.count} of ${expected} deliveries arrived (stalled)`);
-        if ((counts.succeeded ?? 0) !== expected) throw new Error(`the database holds ${counts.succeeded ?? 0} succeeded attempts, expected ${expected}: ${JSON.stringify(counts)}`);
+        if ((counts.succeeded ?? 0) !== expected)
+          throw new Error(`the database holds ${counts.succeeded ?? 0} succeeded attempts, expected ${expected}: ${JSON.stringify(counts)}`);
         if (got.sigBad > 0) throw new Error(`${got.sigBad} of ${got.sigChecked} sampled X-ATLAS-Signature headers did not verify`);
         statements = await ctx.pg.topStatements(dbName, 12);
       }
       const events = runs.map((r) => r.events as number);
-      ctx.report.add('throughput', 'throughput_dps', `throughput (${Math.min(...events)}${Math.max(...events) > Math.min(...events) ? `-${Math.max(...events)}` : ''} events x ${WEBHOOKS} webhooks)`, 'deliveries/s', dps);
+      ctx.report.add(
+        'throughput',
+        'throughput_dps',
+        `throughput (${Math.min(...events)}${Math.max(...events) > Math.min(...events) ? `-${Math.max(...events)}` : ''} events x ${WEBHOOKS} webhooks)`,
+        'deliveries/s',
+        dps,
+      );
       ctx.report.add('throughput', 'throughput_ratio', 'throughput / paired ceiling (axios)', 'ratio', ratios, { op: '>=', value: 0.7 });
       ctx.report.add('throughput', 'throughput_emit_eps', 'emit rate during the throughput run', 'events/s', emitRates);
       ctx.throughputDps = ctx.report.figures.find((f) => f.key === 'throughput_dps')!.value;

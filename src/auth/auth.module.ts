@@ -34,7 +34,11 @@ const jwtSecretProvider = {
     JwtModule.registerAsync({
       extraProviders: [jwtSecretProvider],
       inject: [JWT_SECRET],
-      useFactory: (secret: KeyObject) => ({ secret: secret as unknown as string, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
+      useFactory: (secret: KeyObject) => ({
+        secret: secret as unknown as string,
+        signOptions: { algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
     }),
   ],
   controllers: [AuthController, UsersController],

@@ -33,7 +33,9 @@ export class UsersService implements OnApplicationBootstrap {
       this.logger.log(`Created the admin user "${username}"`);
     }
     if (admin && (await verifyPassword(DEFAULT_ADMIN_PASSWORD, admin.passwordHash))) {
-      this.logger.warn(`The user "${username}" still has the default password: change it (POST /api/auth/change-password) or set ADMIN_PASSWORD before the first start.`);
+      this.logger.warn(
+        `The user "${username}" still has the default password: change it (POST /api/auth/change-password) or set ADMIN_PASSWORD before the first start.`,
+      );
     }
   }
 

@@ -63,7 +63,7 @@ export function canonicalNumber(n: number): string {
  */
 export function compareCodePoints(a: string, b: string): number {
   const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; ) {
+  for (let i = 0; i < len;) {
     const x = a.codePointAt(i)!;
     const y = b.codePointAt(i)!;
     if (x !== y) return x - y;

@@ -69,7 +69,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
     const base = { request_id: req.id };
     if (exception instanceof AppError) {
-      return { status_code: exception.status, error: REASONS[exception.status] ?? 'Error', code: exception.code, message: exception.message, details: exception.details, ...base };
+      return {
+        status_code: exception.status,
+        error: REASONS[exception.status] ?? 'Error',
+        code: exception.code,
+        message: exception.message,
+        details: exception.details,
+        ...base,
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -86,20 +93,44 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { status_code: 400, error: REASONS[400], code: 'MALFORMED_JSON', message: `Request body is not valid JSON: ${e.message}`, ...base };
     }
     if (e?.type === 'entity.too.large') {
-      return { status_code: 413, error: REASONS[413], code: 'PAYLOAD_TOO_LARGE', message: `Request body is larger than the limit of ${e.limit} bytes`, ...base };
+      return {
+        status_code: 413,
+        error: REASONS[413],
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `Request body is larger than the limit of ${e.limit} bytes`,
+        ...base,
+      };
     }
     if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return { status_code: e.status, error: REASONS[e.status] ?? 'Error', code: HTTP_CODES[e.status] ?? 'BAD_REQUEST', message: e.message ?? 'Bad request', ...base };
+      return {
+        status_code: e.status,
+        error: REASONS[e.status] ?? 'Error',
+        code: HTTP_CODES[e.status] ?? 'BAD_REQUEST',
+        message: e.message ?? 'Bad request',
+        ...base,
+      };
     }
     if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '22P02') {
       return { status_code: 400, error: REASONS[400], code: 'VALIDATION_FAILED', message: 'A value has the wrong format', ...base };
     }
     if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '23503') {
       // a foreign key: the webhook or event this request wrote for was deleted while it ran (an operator, retention)
-      return { status_code: 409, error: REASONS[409], code: 'CONFLICT', message: 'A webhook or event this request refers to was deleted while it ran', ...base };
+      return {
+        status_code: 409,
+        error: REASONS[409],
+        code: 'CONFLICT',
+        message: 'A webhook or event this request refers to was deleted while it ran',
+        ...base,
+      };
     }
     if (isDatabaseDown(exception)) {
-      return { status_code: HttpStatus.SERVICE_UNAVAILABLE, error: REASONS[503], code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', ...base };
+      return {
+        status_code: HttpStatus.SERVICE_UNAVAILABLE,
+        error: REASONS[503],
+        code: 'DATABASE_UNAVAILABLE',
+        message: 'The database is unavailable; try again shortly',
+        ...base,
+      };
     }
     return { status_code: 500, error: REASONS[500], code: 'INTERNAL_ERROR', message: 'Internal server error', ...base };
   }

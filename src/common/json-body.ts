@@ -49,11 +49,13 @@ export function installJsonBody(app: NestExpressApplication, limitBytes: number)
   app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
     const e = err as { type?: string; message?: string };
     if (e?.type === 'entity.parse.failed') return next(new AppError('MALFORMED_JSON', `Request body is not valid JSON: ${e.message}`));
-    if (e?.type === 'entity.too.large') return next(new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limitBytes} bytes (BODY_LIMIT_BYTES)`));
+    if (e?.type === 'entity.too.large')
+      return next(new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limitBytes} bytes (BODY_LIMIT_BYTES)`));
     next(err);
   });
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) return next(new AppError('VALIDATION_FAILED', `Request body is nested deeper than ${MAX_BODY_DEPTH} levels`));
+    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH))
+      return next(new AppError('VALIDATION_FAILED', `Request body is nested deeper than ${MAX_BODY_DEPTH} levels`));
     next();
   });
 }

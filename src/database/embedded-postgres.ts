@@ -171,7 +171,9 @@ export class EmbeddedPostgres {
       writeFileSync(passwordFile, this.password, { mode: 0o600 });
     } else {
       if (!existsSync(passwordFile)) {
-        throw new EmbeddedPostgresError(`${passwordFile} is missing, so the existing cluster in ${this.dataDir} cannot be opened. Restore it or remove ${this.dataDir} to start afresh.`);
+        throw new EmbeddedPostgresError(
+          `${passwordFile} is missing, so the existing cluster in ${this.dataDir} cannot be opened. Restore it or remove ${this.dataDir} to start afresh.`,
+        );
       }
       this.password = readFileSync(passwordFile, 'utf8').trim();
     }
@@ -190,10 +192,7 @@ export class EmbeddedPostgres {
       if (output.length < 20000) output += chunk;
       for (const line of chunk.split('\n')) if (line.trim()) this.options.onLog?.(line);
     });
-    const ready = await Promise.race([
-      this.waitUntilAccepting(),
-      this.exited.then(() => false),
-    ]);
+    const ready = await Promise.race([this.waitUntilAccepting(), this.exited.then(() => false)]);
     if (!ready) {
       const taken = /could not bind|Address already in use/i.test(output);
       throw new EmbeddedPostgresError(

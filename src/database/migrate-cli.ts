@@ -22,7 +22,10 @@ async function generate(ds: DataSource, name: string): Promise<void> {
   const className = `${name.replace(/[^A-Za-z0-9]/g, '')}${stamp}`;
   const q = (s: string) => '`' + s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
   const up = sql.upQueries.map((x) => `    await queryRunner.query(${q(x.query)});`).join('\n');
-  const down = [...sql.downQueries].reverse().map((x) => `    await queryRunner.query(${q(x.query)});`).join('\n');
+  const down = [...sql.downQueries]
+    .reverse()
+    .map((x) => `    await queryRunner.query(${q(x.query)});`)
+    .join('\n');
   const file = join(__dirname, '..', '..', '..', 'migrations', `${stamp}-${name}.ts`);
   writeFileSync(
     file,

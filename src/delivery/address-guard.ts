@@ -114,9 +114,7 @@ export class BlockedAddressError extends Error {
     readonly host?: string,
   ) {
     const forHost = host && host !== address ? ` for host ${host}` : '';
-    super(
-      `refused to connect to ${address} (${addressClass})${forHost}: non-public addresses are blocked; allow them with WEBHOOK_ALLOWED_NETWORKS`,
-    );
+    super(`refused to connect to ${address} (${addressClass})${forHost}: non-public addresses are blocked; allow them with WEBHOOK_ALLOWED_NETWORKS`);
     this.name = 'BlockedAddressError';
   }
 }

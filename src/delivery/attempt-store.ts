@@ -170,16 +170,18 @@ export class AttemptStore {
 
   /** Which of these events still have queued work (an attempt pending or sending). */
   async eventsWithQueuedWork(manager: EntityManager, eventIds: string[]): Promise<string[]> {
-    const rows = (await manager.query(
-      `SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`,
-      [eventIds],
-    )) as Array<{ event_id: string }>;
+    const rows = (await manager.query(`SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`, [
+      eventIds,
+    ])) as Array<{ event_id: string }>;
     return rows.map((r) => r.event_id);
   }
 
   /** The next attempt number for an event at a webhook (redeliver, recover). */
   async nextAttemptNumber(manager: EntityManager, webhookId: string, eventId: string): Promise<number> {
-    const [row] = await manager.query(`SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`, [webhookId, eventId]);
+    const [row] = await manager.query(`SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`, [
+      webhookId,
+      eventId,
+    ]);
     return Number(row.n);
   }
 }

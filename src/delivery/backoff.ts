@@ -38,12 +38,7 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
  * than the receiver's Retry-After, which is capped at the schedule's longest delay
  * so a receiver cannot push retries out indefinitely. Null when no attempt is left.
  */
-export function nextAttemptDelayMs(
-  schedule: number[],
-  failedAttempt: number,
-  retryAfterMs: number | null,
-  random: () => number = Math.random,
-): number | null {
+export function nextAttemptDelayMs(schedule: number[], failedAttempt: number, retryAfterMs: number | null, random: () => number = Math.random): number | null {
   const delay = retryDelayMs(schedule, failedAttempt, random);
   if (delay === null || retryAfterMs === null) return delay;
   return Math.max(delay, Math.min(retryAfterMs, Math.max(...schedule)));

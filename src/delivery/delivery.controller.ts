@@ -108,10 +108,7 @@ export class DeliveryController {
   @ApiResponse({ status: 400, description: 'id or log_id is not a UUID', type: ErrorResponseDto })
   @ApiResponse({ status: 403, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
-  async redeliver(
-    @Param('id', new UuidParamPipe('id')) id: string,
-    @Param('logId', new UuidParamPipe('log_id')) logId: string,
-  ): Promise<RedeliverResultDto> {
+  async redeliver(@Param('id', new UuidParamPipe('id')) id: string, @Param('logId', new UuidParamPipe('log_id')) logId: string): Promise<RedeliverResultDto> {
     const a = await this.delivery.redeliver(id, logId);
     return { log_id: a.id, attempt: a.attempt, status: 'sending' };
   }

@@ -151,7 +151,7 @@ export class StatsDto {
   @ApiProperty({ description: 'Distinct events waiting for a retry' }) events_pending_retry: number;
   @ApiProperty({ nullable: true, type: Number }) avg_duration_ms: number | null;
   @ApiProperty({ nullable: true, type: Number }) p95_duration_ms: number | null;
-  @ApiProperty({ type: QueueDto, description: 'This webhook\'s queue right now' }) queue: QueueDto;
+  @ApiProperty({ type: QueueDto, description: "This webhook's queue right now" }) queue: QueueDto;
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/TypeCountDto' } }) by_event_type: Record<string, TypeCountDto>;
   @ApiProperty({ nullable: true, type: String }) last_triggered_at: string | null;
   @ApiProperty({ nullable: true, type: String }) last_success_at: string | null;

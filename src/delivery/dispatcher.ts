@@ -223,7 +223,9 @@ export class Dispatcher {
   /** Returns attempts this instance will not send after all to the queue (the lease would, later). */
   private handBack(attempts: PreparedAttempt[]): Promise<void> {
     if (attempts.length === 0) return Promise.resolve();
-    return this.store.release(attempts.map((p) => p.attempt.id)).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
+    return this.store
+      .release(attempts.map((p) => p.attempt.id))
+      .catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
   }
 
   /**
@@ -373,5 +375,4 @@ export class Dispatcher {
     }
     await this.writer.drain();
   }
-
 }

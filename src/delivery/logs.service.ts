@@ -69,7 +69,9 @@ export class LogsService {
 
   /** Attempts of one event, oldest first (for GET /api/events/{id}). */
   async forEvent(eventId: string): Promise<LogView[]> {
-    const rows = (await this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [eventId])) as LogRow[];
+    const rows = (await this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [
+      eventId,
+    ])) as LogRow[];
     return rows.map(presentLog);
   }
 }

@@ -25,7 +25,12 @@ const LINGER_MS = 10;
 @Injectable()
 export class ResultWriter {
   private readonly logger = new Logger(ResultWriter.name);
-  private readonly batcher = new MicroBatcher<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>(MAX_BATCH, (batch) => this.flush(batch), 1, LINGER_MS);
+  private readonly batcher = new MicroBatcher<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>(
+    MAX_BATCH,
+    (batch) => this.flush(batch),
+    1,
+    LINGER_MS,
+  );
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -104,9 +104,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     });
     if (kept) this.logger.log(`Retention: kept ${kept} old events that still have queued attempts`);
     if (attempts || events) {
-      this.logger.log(
-        `Deleted ${attempts} attempts and ${events} events older than ${days} days (before ${cutoff.toISOString()}) in ${Date.now() - t0} ms`,
-      );
+      this.logger.log(`Deleted ${attempts} attempts and ${events} events older than ${days} days (before ${cutoff.toISOString()}) in ${Date.now() - t0} ms`);
     }
     return { attempts, events };
   }

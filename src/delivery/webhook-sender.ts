@@ -38,7 +38,9 @@ async function readCapped(stream: Readable, limit: number, deadlineMs: number): 
     clearTimeout(timer);
   }
   // text columns cannot hold NUL
-  return Buffer.concat(chunks).toString('utf8').replace(/\u0000/g, '\ufffd');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\u0000/g, '\ufffd');
 }
 
 function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {

@@ -176,7 +176,14 @@ export class EventsService {
         [cutoff, batchSize, after?.createdAt ?? null, after?.id ?? null],
       )) as Array<{ id: string; created_at: string }>;
       if (rows.length === 0) return { scanned: 0, deleted: 0, next: null };
-      const keep = new Set(opts.stillNeeded ? await opts.stillNeeded(m, rows.map((r) => r.id)) : []);
+      const keep = new Set(
+        opts.stillNeeded
+          ? await opts.stillNeeded(
+              m,
+              rows.map((r) => r.id),
+            )
+          : [],
+      );
       const doomed = rows.filter((r) => !keep.has(r.id)).map((r) => r.id);
       const deleted = doomed.length ? affectedRows(await m.query(`DELETE FROM webhook_events WHERE id = ANY($1::uuid[])`, [doomed])) : 0;
       const last = rows[rows.length - 1];

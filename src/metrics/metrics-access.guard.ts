@@ -23,6 +23,9 @@ export class MetricsAccessGuard implements CanActivate {
         : `Metrics need Authorization: Bearer <METRICS_TOKEN> from ${req.ip ?? 'this address'} (not in METRICS_ALLOWED_NETWORKS)`;
       throw new AppError('UNAUTHENTICATED', message, undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
     }
-    throw new AppError('FORBIDDEN', `Metrics are only served to METRICS_ALLOWED_NETWORKS, which does not include ${req.ip ?? 'this address'}; set METRICS_TOKEN to scrape from elsewhere`);
+    throw new AppError(
+      'FORBIDDEN',
+      `Metrics are only served to METRICS_ALLOWED_NETWORKS, which does not include ${req.ip ?? 'this address'}; set METRICS_TOKEN to scrape from elsewhere`,
+    );
   }
 }

@@ -75,14 +75,22 @@ export class MetricsService implements OnModuleInit, AttemptListener {
           this.set(s ? pick(s) : NaN);
         },
       });
-    fromSnapshot('atlas_webhooks_attempts_pending', 'Attempts waiting in the queue (status pending), due or scheduled for later; all instances.', (s) => s.pending);
+    fromSnapshot(
+      'atlas_webhooks_attempts_pending',
+      'Attempts waiting in the queue (status pending), due or scheduled for later; all instances.',
+      (s) => s.pending,
+    );
     fromSnapshot('atlas_webhooks_attempts_due', 'Pending attempts whose time has come and that no instance has claimed yet; all instances.', (s) => s.due);
     fromSnapshot(
       'atlas_webhooks_oldest_due_attempt_age_seconds',
       'How long the oldest due attempt has been waiting to be claimed (0 when none is due): the delivery lag.',
       (s) => s.oldestDueAgeSeconds,
     );
-    fromSnapshot('atlas_webhooks_disabled_webhooks', 'Webhooks currently disabled (by an operator, a 410 Gone, or failing for too long).', (s) => s.disabledWebhooks);
+    fromSnapshot(
+      'atlas_webhooks_disabled_webhooks',
+      'Webhooks currently disabled (by an operator, a 410 Gone, or failing for too long).',
+      (s) => s.disabledWebhooks,
+    );
     new Gauge({
       name: 'atlas_webhooks_database_up',
       help: '1 when the scrape-time queue query succeeded, 0 when the database did not answer (the queue gauges are NaN then).',

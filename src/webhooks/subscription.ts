@@ -33,7 +33,7 @@ export function matchesSubscription(subscriptions: readonly string[], type: stri
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `"${value.slice(0, 100)}"` : JSON.stringify(value)?.slice(0, 100) ?? String(value);
+  return typeof value === 'string' ? `"${value.slice(0, 100)}"` : (JSON.stringify(value)?.slice(0, 100) ?? String(value));
 }
 
 /** Problems with a subscription list (empty when it is valid). Duplicates are not problems: see `normalizeSubscriptions`. */
@@ -54,7 +54,9 @@ export function validateSubscriptions(list: unknown): string[] {
     }
   });
   if (unknown.length) {
-    problems.push(`events contains unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid values: ${validSubscriptionValues().join(', ')}`);
+    problems.push(
+      `events contains unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid values: ${validSubscriptionValues().join(', ')}`,
+    );
   }
   return problems;
 }

@@ -67,7 +67,8 @@ export function validateHeaders(value: unknown): string[] {
     }
     if (v.length > MAX_HEADER_VALUE_LENGTH) problems.push(`headers.${name} must be at most ${MAX_HEADER_VALUE_LENGTH} characters, got ${v.length}`);
     if (/[\r\n]/.test(v)) problems.push(`headers.${name} must not contain line breaks (CR or LF)`);
-    else if (!HEADER_VALUE.test(v)) problems.push(`headers.${name} contains characters not allowed in an HTTP header value (control characters or characters beyond Latin-1)`);
+    else if (!HEADER_VALUE.test(v))
+      problems.push(`headers.${name} contains characters not allowed in an HTTP header value (control characters or characters beyond Latin-1)`);
   }
   return problems;
 }

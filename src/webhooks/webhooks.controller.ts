@@ -43,7 +43,10 @@ export class WebhooksController {
 
   @Post()
   @Roles('admin')
-  @ApiOperation({ summary: 'Create a webhook', description: 'The response is the only place besides GET …/secret and rotate-secret that shows the full secret.' })
+  @ApiOperation({
+    summary: 'Create a webhook',
+    description: 'The response is the only place besides GET …/secret and rotate-secret that shows the full secret.',
+  })
   @ApiResponse({ status: 201, type: WebhookWithSecretDto })
   @ApiResponse({ status: 400, description: 'Invalid field (the message names it)', type: ErrorResponseDto })
   @ApiResponse({ status: 403, description: 'Admins only', type: ErrorResponseDto })
@@ -89,7 +92,10 @@ export class WebhooksController {
   @Post(':id/toggle')
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Enable or disable a webhook', description: 'Flips `enabled`. Enabling clears the failure state (consecutive failures, failing since, disabled reason).' })
+  @ApiOperation({
+    summary: 'Enable or disable a webhook',
+    description: 'Flips `enabled`. Enabling clears the failure state (consecutive failures, failing since, disabled reason).',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: WebhookDto })
   @ApiResponse({ status: 400, description: 'id is not a UUID', type: ErrorResponseDto })
@@ -116,7 +122,8 @@ export class WebhooksController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Rotate the signing secret',
-    description: 'Generates a new secret. For 24 hours deliveries carry signatures with both secrets (webhook-signature), so receivers can switch without downtime.',
+    description:
+      'Generates a new secret. For 24 hours deliveries carry signatures with both secrets (webhook-signature), so receivers can switch without downtime.',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiResponse({ status: 200, type: RotatedSecretDto })

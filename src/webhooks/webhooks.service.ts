@@ -99,7 +99,11 @@ export class WebhooksService {
       .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: [...new Set(types.flatMap(subscriptionKeys))] })
       .orderBy('w.createdAt', 'ASC')
       .getMany();
-    for (const type of types) out.set(type, hooks.filter((w) => matchesSubscription(w.events, type)));
+    for (const type of types)
+      out.set(
+        type,
+        hooks.filter((w) => matchesSubscription(w.events, type)),
+      );
     return out;
   }
 
@@ -161,7 +165,8 @@ export class WebhooksService {
 
   /** The current secret plus the previous one while its grace period lasts. */
   signingSecrets(webhook: Webhook, now: Date): { secret: string; previousSecret: string | null } {
-    const previousValid = webhook.previousSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt.getTime() > now.getTime();
+    const previousValid =
+      webhook.previousSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt.getTime() > now.getTime();
     return { secret: webhook.secret, previousSecret: previousValid ? webhook.previousSecret : null };
   }
 

@@ -45,7 +45,11 @@ describe('Auth and users (e2e)', () => {
 
   it('rate-limits login attempts per client and username', async () => {
     for (let i = 0; i < 5; i++) {
-      await t.http().post('/api/auth/login').send({ username: 'victim', password: 'guess-' + i }).expect(401);
+      await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: 'victim', password: 'guess-' + i })
+        .expect(401);
     }
     const res = await t.http().post('/api/auth/login').send({ username: 'victim', password: 'guess-x' }).expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -66,7 +70,10 @@ describe('Auth and users (e2e)', () => {
       ['malformed', () => 'not-a-jwt'],
       ['wrongly signed', () => forgeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'x', iat: now, exp: now + 60 }, 'another-secret-another-secret-xx')],
       ['alg none', () => forgeToken({ alg: 'none', typ: 'JWT' }, { sub: 'x', iat: now, exp: now + 60 })],
-      ['expired', () => forgeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'x', iat: now - 120, exp: now - 60 }, 'test-secret-that-is-at-least-32-characters-long')],
+      [
+        'expired',
+        () => forgeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'x', iat: now - 120, exp: now - 60 }, 'test-secret-that-is-at-least-32-characters-long'),
+      ],
     ];
     it.each(cases)('%s', async (_name, token) => {
       const req = t.http().get('/api/auth/me');
@@ -87,7 +94,12 @@ describe('Auth and users (e2e)', () => {
     expect(created.body).toMatchObject({ username: 'viewer1', role: 'viewer' });
     expect(created.body.password_hash).toBeUndefined();
 
-    await t.http().post('/api/users').set('Authorization', `Bearer ${admin}`).send({ username: 'viewer1', password: 'viewer-pass-1', role: 'viewer' }).expect(409);
+    await t
+      .http()
+      .post('/api/users')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ username: 'viewer1', password: 'viewer-pass-1', role: 'viewer' })
+      .expect(409);
     await t.http().post('/api/users').set('Authorization', `Bearer ${admin}`).send({ username: 'v2', password: 'short', role: 'root' }).expect(400);
 
     const viewer = await t.login('viewer1', 'viewer-pass-1');
@@ -109,10 +121,25 @@ describe('Auth and users (e2e)', () => {
   });
 
   it('changes the password', async () => {
-    await t.http().post('/api/users').set('Authorization', `Bearer ${admin}`).send({ username: 'changer', password: 'first-pass-1', role: 'viewer' }).expect(201);
+    await t
+      .http()
+      .post('/api/users')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ username: 'changer', password: 'first-pass-1', role: 'viewer' })
+      .expect(201);
     const token = await t.login('changer', 'first-pass-1');
-    await t.http().post('/api/auth/change-password').set('Authorization', `Bearer ${token}`).send({ current_password: 'wrong-one', new_password: 'second-pass-2' }).expect(401);
-    await t.http().post('/api/auth/change-password').set('Authorization', `Bearer ${token}`).send({ current_password: 'first-pass-1', new_password: 'second-pass-2' }).expect(204);
+    await t
+      .http()
+      .post('/api/auth/change-password')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ current_password: 'wrong-one', new_password: 'second-pass-2' })
+      .expect(401);
+    await t
+      .http()
+      .post('/api/auth/change-password')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ current_password: 'first-pass-1', new_password: 'second-pass-2' })
+      .expect(204);
     await t.http().post('/api/auth/login').send({ username: 'changer', password: 'first-pass-1' }).expect(401);
     await t.login('changer', 'second-pass-2');
   });

@@ -44,17 +44,38 @@ const CASES: Case[] = [
   { route: 'POST /api/auth/login', body: { username: SQL, password: "' OR '1'='1" }, status: 401, message: /Invalid username or password/, as: 'nobody' },
   { route: 'POST /api/auth/login', body: { username: ['admin'], password: 'admin123' }, message: /username must be a string/, as: 'nobody' },
   { route: 'POST /api/auth/login', body: [{ username: 'admin', password: 'admin123' }], message: /object|username/, as: 'nobody' },
-  { route: 'POST /api/auth/login', raw: 'username=admin&password=admin123', type: 'application/x-www-form-urlencoded', status: 415, message: /application\/json/, as: 'nobody' },
+  {
+    route: 'POST /api/auth/login',
+    raw: 'username=admin&password=admin123',
+    type: 'application/x-www-form-urlencoded',
+    status: 415,
+    message: /application\/json/,
+    as: 'nobody',
+  },
   { route: 'POST /api/auth/login', raw: 'admin admin123', type: 'text/plain', status: 415, message: /application\/json/, as: 'nobody' },
   { route: 'POST /api/auth/login', raw: '{"username": "admin", "password": "adm', type: 'application/json', message: /not valid JSON/, as: 'nobody' },
   { route: 'POST /api/auth/login', raw: 'null', type: 'application/json', message: /username must be a string|JSON object/, as: 'nobody' },
   { route: 'POST /api/auth/login', raw: '"admin"', type: 'application/json', message: /JSON object|username/, as: 'nobody' },
   { route: 'POST /api/auth/login', raw: DEEP_ARRAYS, type: 'application/json', message: /JSON object|username|nest/, as: 'nobody' },
-  { route: 'POST /api/auth/login', raw: `{"username":"admin","password":"admin123","x":${DEEP_OBJECTS}}`, type: 'application/json', message: /x|nest/, as: 'nobody' },
+  {
+    route: 'POST /api/auth/login',
+    raw: `{"username":"admin","password":"admin123","x":${DEEP_OBJECTS}}`,
+    type: 'application/json',
+    message: /x|nest/,
+    as: 'nobody',
+  },
   { route: 'GET /api/auth/me', status: 401, message: /token/i, as: 'nobody' },
   { route: 'GET /api/auth/me', status: 401, message: /token|Unauthorized/i, as: 'garbage' },
-  { route: 'POST /api/auth/change-password', body: { current_password: 'admin123', new_password: 'short' }, message: /new_password must be longer than or equal to 8/ },
-  { route: 'POST /api/auth/change-password', body: { current_password: 5, new_password: HUGE }, message: /current_password must be a string.*new_password must be shorter/ },
+  {
+    route: 'POST /api/auth/change-password',
+    body: { current_password: 'admin123', new_password: 'short' },
+    message: /new_password must be longer than or equal to 8/,
+  },
+  {
+    route: 'POST /api/auth/change-password',
+    body: { current_password: 5, new_password: HUGE },
+    message: /current_password must be a string.*new_password must be shorter/,
+  },
 
   // ---- users ----------------------------------------------------------------
   { route: 'POST /api/users', body: { username: 'ab', password: 'long-enough-1', role: 'viewer' }, message: /username must be 3-100 letters/ },
@@ -62,7 +83,11 @@ const CASES: Case[] = [
   { route: 'POST /api/users', body: { username: SQL, password: 'long-enough-1', role: 'viewer' }, message: /username must be 3-100 letters/ },
   { route: 'POST /api/users', body: { username: 'newbie', password: 'long-enough-1', role: 'root' }, message: /role must be one of/ },
   { route: 'POST /api/users', body: { username: 'newbie', password: 12345678, role: 'viewer' }, message: /password must be a string/ },
-  { route: 'POST /api/users', body: { username: 'newbie', password: 'long-enough-1', role: 'viewer', is_admin: true }, message: /property is_admin should not exist/ },
+  {
+    route: 'POST /api/users',
+    body: { username: 'newbie', password: 'long-enough-1', role: 'viewer', is_admin: true },
+    message: /property is_admin should not exist/,
+  },
   { route: 'POST /api/users', body: { username: 'newbie', password: 'long-enough-1', role: 'viewer' }, status: 403, message: /./, as: 'viewer' },
   { route: 'POST /api/users', body: { username: 'watcher', password: 'long-enough-1', role: 'viewer' }, status: 409, message: /watcher/ },
   { route: 'GET /api/users?limit=-1', message: /limit must not be less than 1/ },
@@ -104,18 +129,48 @@ const CASES: Case[] = [
   { route: 'POST /api/webhooks', body: { ...goodHook, headers: { 'Bad Name': 'v' } }, message: /not a valid header name/ },
   { route: 'POST /api/webhooks', body: { ...goodHook, headers: { 'X-Evil': 'a\r\nX-Injected: 1' } }, message: /must not contain line breaks/ },
   { route: 'POST /api/webhooks', body: { ...goodHook, headers: { 'X-Big': HUGE } }, message: /at most 1024 characters/ },
-  { route: 'POST /api/webhooks', body: { ...goodHook, headers: { 'X-Deep': JSON.parse(DEEP_OBJECTS.slice(0, 5 * 10) + '1' + '}'.repeat(10)) } }, message: /headers\.X-Deep must be a string/ },
-  { route: 'POST /api/webhooks', body: { ...goodHook, is_admin: true, id: UNKNOWN }, message: /property is_admin should not exist.*property id should not exist/ },
+  {
+    route: 'POST /api/webhooks',
+    body: { ...goodHook, headers: { 'X-Deep': JSON.parse(DEEP_OBJECTS.slice(0, 5 * 10) + '1' + '}'.repeat(10)) } },
+    message: /headers\.X-Deep must be a string/,
+  },
+  {
+    route: 'POST /api/webhooks',
+    body: { ...goodHook, is_admin: true, id: UNKNOWN },
+    message: /property is_admin should not exist.*property id should not exist/,
+  },
   { route: 'POST /api/webhooks', body: [goodHook], message: /object|url/ },
-  { route: 'POST /api/webhooks', raw: `{"url":"http://127.0.0.1:9/","name":"n","events":["*"],"extra":${DEEP_ARRAYS}}`, type: 'application/json', message: /extra|nest/ },
+  {
+    route: 'POST /api/webhooks',
+    raw: `{"url":"http://127.0.0.1:9/","name":"n","events":["*"],"extra":${DEEP_ARRAYS}}`,
+    type: 'application/json',
+    message: /extra|nest/,
+  },
   { route: 'POST /api/webhooks', raw: `{"url":"http://127.0.0.1:9/","name":"n","events":${DEEP_ARRAYS}}`, type: 'application/json', message: /events|nest/ },
-  { route: 'POST /api/webhooks', raw: `{"url":"http://127.0.0.1:9/","name":"n","events":["*"],"headers":${DEEP_OBJECTS}}`, type: 'application/json', message: /headers|nest/ },
-  { route: 'POST /api/webhooks', raw: 'url=http://127.0.0.1:9/&name=n&events=*', type: 'application/x-www-form-urlencoded', status: 415, message: /application\/json/ },
+  {
+    route: 'POST /api/webhooks',
+    raw: `{"url":"http://127.0.0.1:9/","name":"n","events":["*"],"headers":${DEEP_OBJECTS}}`,
+    type: 'application/json',
+    message: /headers|nest/,
+  },
+  {
+    route: 'POST /api/webhooks',
+    raw: 'url=http://127.0.0.1:9/&name=n&events=*',
+    type: 'application/x-www-form-urlencoded',
+    status: 415,
+    message: /application\/json/,
+  },
   { route: 'POST /api/webhooks', raw: JSON.stringify(goodHook), type: 'text/plain', status: 415, message: /application\/json/ },
   { route: 'POST /api/webhooks', raw: '{"url": "http://127.0.0.1:9/", "name": ', type: 'application/json', message: /not valid JSON/ },
   { route: 'POST /api/webhooks', raw: '', type: 'application/json', message: /url is required/ },
   { route: 'POST /api/webhooks', raw: '12345', type: 'application/json', message: /object|url/ },
-  { route: 'POST /api/webhooks', raw: `{"url":"http://127.0.0.1:9/","name":"${'y'.repeat(1_100_000)}"}`, type: 'application/json', status: 413, message: /larger than the limit/ },
+  {
+    route: 'POST /api/webhooks',
+    raw: `{"url":"http://127.0.0.1:9/","name":"${'y'.repeat(1_100_000)}"}`,
+    type: 'application/json',
+    status: 413,
+    message: /larger than the limit/,
+  },
   { route: 'POST /api/webhooks', body: goodHook, status: 403, message: /./, as: 'viewer' },
   { route: 'GET /api/webhooks?enabled=maybe', message: /enabled must be true or false/ },
   { route: 'GET /api/webhooks?event=nope.nope', message: /unknown "nope\.nope"/ },
@@ -254,7 +309,12 @@ describe('Bad input (e2e)', () => {
     t = await createTestApp();
     receiver = await new CaptureServer().start();
     tokens.admin = await t.login();
-    await t.http().post('/api/users').set('Authorization', `Bearer ${tokens.admin}`).send({ username: 'watcher', password: 'watcher-pass-1', role: 'viewer' }).expect(201);
+    await t
+      .http()
+      .post('/api/users')
+      .set('Authorization', `Bearer ${tokens.admin}`)
+      .send({ username: 'watcher', password: 'watcher-pass-1', role: 'viewer' })
+      .expect(201);
     tokens.viewer = await t.login('watcher', 'watcher-pass-1');
     const hook = await t
       .http()
@@ -298,7 +358,8 @@ describe('Bad input (e2e)', () => {
     return req;
   }
 
-  const label = (c: Case) => `${c.route.slice(0, 90)}${c.body !== undefined ? ' ' + JSON.stringify(c.body).slice(0, 60) : ''}${c.raw !== undefined ? ` [${c.type}] ${c.raw.slice(0, 40)}` : ''}${c.as ? ` as ${c.as}` : ''}`;
+  const label = (c: Case) =>
+    `${c.route.slice(0, 90)}${c.body !== undefined ? ' ' + JSON.stringify(c.body).slice(0, 60) : ''}${c.raw !== undefined ? ` [${c.type}] ${c.raw.slice(0, 40)}` : ''}${c.as ? ` as ${c.as}` : ''}`;
 
   it('answers every bad request with a 4xx naming the problem, and changes nothing', async () => {
     const before = await snapshot();
@@ -336,7 +397,12 @@ describe('Bad input (e2e)', () => {
       expect(read.body).toMatchObject({ name: SQL, description: SCRIPT, headers: { 'X-Note': SCRIPT } });
       const listed = await t.http().get('/api/webhooks?limit=500').set(auth).expect(200);
       expect(listed.body.total).toBe(2);
-      const event = await t.http().post('/api/events').set(auth).send({ type: 'system.error', data: { sql: SQL, html: SCRIPT } }).expect(202);
+      const event = await t
+        .http()
+        .post('/api/events')
+        .set(auth)
+        .send({ type: 'system.error', data: { sql: SQL, html: SCRIPT } })
+        .expect(202);
       const stored = await t.http().get(`/api/events/${event.body.id}`).set(auth).expect(200);
       expect(stored.body.data).toEqual({ sql: SQL, html: SCRIPT });
     } finally {

@@ -100,11 +100,11 @@ describe('crash: kill -9 mid-burst, restart on the same database', () => {
 
     // An event committed but never fanned out (as if the process died right after the insert's commit).
     const orphan = { id: randomUUID(), type: 'user.deleted' };
-    await queryDb(db.url, `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at) VALUES ($1, $2, $3::json, now() - interval '5 seconds', NULL)`, [
-      orphan.id,
-      orphan.type,
-      JSON.stringify({ seq: 'orphan' }),
-    ]);
+    await queryDb(
+      db.url,
+      `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at) VALUES ($1, $2, $3::json, now() - interval '5 seconds', NULL)`,
+      [orphan.id, orphan.type, JSON.stringify({ seq: 'orphan' })],
+    );
 
     const restartedAt = Date.now();
     const second = await startService(db.url, ENV);
@@ -120,7 +120,9 @@ describe('crash: kill -9 mid-burst, restart on the same database', () => {
       200,
     ).catch(() => {
       const r = tally(endpoints, expectedEvents);
-      throw new Error(`${r.missing.length} of ${r.expected} (endpoint, event) deliveries never arrived, e.g. ${r.missing.slice(0, 5).join(', ')}\n${second.output().slice(-3000)}`);
+      throw new Error(
+        `${r.missing.length} of ${r.expected} (endpoint, event) deliveries never arrived, e.g. ${r.missing.slice(0, 5).join(', ')}\n${second.output().slice(-3000)}`,
+      );
     });
     // Let anything still queued finish, then nothing may be left in the queue.
     await eventually(async () => {
@@ -145,7 +147,9 @@ describe('crash: kill -9 mid-burst, restart on the same database', () => {
     }
 
     // Each row left `sending` was re-sent by the new process after its lease expired, and succeeded.
-    const resent = new Map(endpoints.flatMap((e) => e.receiver.requests.filter((r) => r.receivedAt >= restartedAt).map((r) => [deliveryIdOf(r), r.receivedAt] as const)));
+    const resent = new Map(
+      endpoints.flatMap((e) => e.receiver.requests.filter((r) => r.receivedAt >= restartedAt).map((r) => [deliveryIdOf(r), r.receivedAt] as const)),
+    );
     for (const row of leftSending) {
       const at = resent.get(row.id);
       expect({ row: row.id, resentAfterRestart: at !== undefined }).toEqual({ row: row.id, resentAfterRestart: true });

@@ -90,7 +90,10 @@ describe('database outage: PostgreSQL stops and starts again under a running ser
     expect(health.body).toMatchObject({ status: 'error', database: 'down' });
 
     // …and requests that need the database get a clear 503, not a crash and not a misleading 401.
-    const emit = await callApi<{ status_code: number; code: string; message: string }>(baseUrl, token, 'POST', '/api/events', { type: 'backup.created', data: { during: 'outage' } });
+    const emit = await callApi<{ status_code: number; code: string; message: string }>(baseUrl, token, 'POST', '/api/events', {
+      type: 'backup.created',
+      data: { during: 'outage' },
+    });
     expect(emit.status).toBe(503);
     expect(emit.body).toMatchObject({ status_code: 503, code: 'DATABASE_UNAVAILABLE', message: expect.stringMatching(/database/i) });
     const list = await callApi(baseUrl, token, 'GET', '/api/webhooks');

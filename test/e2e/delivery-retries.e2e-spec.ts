@@ -39,7 +39,12 @@ describe('Retries (e2e)', () => {
     const id = await createWebhook('/flaky');
     let calls = 0;
     receiver.respondWith((req) => (req.path === '/flaky' && ++calls <= 2 ? { status: 500, body: 'not yet' } : { status: 200, body: 'ok' }));
-    const emitted = await t.http().post('/api/events').set(auth()).send({ type: 'backup.created', data: { backup: 'nightly' } }).expect(202);
+    const emitted = await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'backup.created', data: { backup: 'nightly' } })
+      .expect(202);
 
     const items = await finishedLogs(id, 3);
     expect(items.map((i: { attempt: number; status: string }) => [i.attempt, i.status])).toEqual([
@@ -61,7 +66,15 @@ describe('Retries (e2e)', () => {
     expect(deliveries[1].receivedAt - deliveries[0].receivedAt).toBeGreaterThanOrEqual(230);
 
     const stats = await t.http().get(`/api/webhooks/${id}/stats`).set(auth()).expect(200);
-    expect(stats.body).toMatchObject({ total_attempts: 3, succeeded: 1, failed: 2, success_rate: 0.3333, events_delivered: 1, events_pending_retry: 0, consecutive_failures: 0 });
+    expect(stats.body).toMatchObject({
+      total_attempts: 3,
+      succeeded: 1,
+      failed: 2,
+      success_rate: 0.3333,
+      events_delivered: 1,
+      events_pending_retry: 0,
+      consecutive_failures: 0,
+    });
     const hook = await t.http().get(`/api/webhooks/${id}`).set(auth()).expect(200);
     expect(hook.body.last_success_at).toEqual(expect.any(String));
     expect(hook.body.last_failure_at).toEqual(expect.any(String));
@@ -96,7 +109,12 @@ describe('Retries (e2e)', () => {
     const closed = await new CaptureServer().start();
     const deadUrl = closed.url;
     await closed.close();
-    const dead = await t.http().post('/api/webhooks').set(auth()).send({ url: deadUrl, name: 'dead', events: ['system.error'], retry_enabled: false }).expect(201);
+    const dead = await t
+      .http()
+      .post('/api/webhooks')
+      .set(auth())
+      .send({ url: deadUrl, name: 'dead', events: ['system.error'], retry_enabled: false })
+      .expect(201);
     const slow = await t
       .http()
       .post('/api/webhooks')
@@ -114,7 +132,12 @@ describe('Retries (e2e)', () => {
   });
 
   it('does not follow redirects', async () => {
-    const res = await t.http().post('/api/webhooks').set(auth()).send({ url: `${receiver.url}/moved`, name: 'moved', events: ['system.error'] }).expect(201);
+    const res = await t
+      .http()
+      .post('/api/webhooks')
+      .set(auth())
+      .send({ url: `${receiver.url}/moved`, name: 'moved', events: ['system.error'] })
+      .expect(201);
     receiver.respondWith((req) => (req.path === '/moved' ? { status: 302, headers: { Location: `${receiver.url}/elsewhere` } } : { status: 200 }));
     const test = await t.http().post(`/api/webhooks/${res.body.id}/test`).set(auth()).expect(200);
     expect(test.body).toMatchObject({ success: false, status_code: 302 });

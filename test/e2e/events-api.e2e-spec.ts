@@ -34,19 +34,26 @@ describe('Events API (e2e)', () => {
     return rows[0]?.payload;
   };
   const storedRow = async (id: string) =>
-    ((await db.query(`SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [id])) as Array<{
-      id: string;
-      type: string;
-      created_at: Date;
-      fanned_out_at: Date | null;
-    }>)[0];
+    (
+      (await db.query(`SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [id])) as Array<{
+        id: string;
+        type: string;
+        created_at: Date;
+        fanned_out_at: Date | null;
+      }>
+    )[0];
   const post = (body: object, token = admin) => t.http().post('/api/events').set('Authorization', `Bearer ${token}`).send(body);
   const get = (query: string, token = admin) => t.http().get(`/api/events${query}`).set('Authorization', `Bearer ${token}`);
 
   beforeAll(async () => {
     t = await createTestApp({ WEBHOOK_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD) });
     admin = await t.login();
-    await t.http().post('/api/users').set('Authorization', `Bearer ${admin}`).send({ username: 'reader', password: 'reader-pass-1', role: 'viewer' }).expect(201);
+    await t
+      .http()
+      .post('/api/users')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ username: 'reader', password: 'reader-pass-1', role: 'viewer' })
+      .expect(201);
     viewer = await t.login('reader', 'reader-pass-1');
     db = t.app.get(DataSource);
     events = t.app.get(EventsService);
@@ -62,7 +69,9 @@ describe('Events API (e2e)', () => {
     it('lists the whole catalogue to any signed-in user', async () => {
       const res = await get('/types', viewer).expect(200);
       expect(res.body).toEqual(describeCatalogue());
-      expect(res.body.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['service.started', 'domain.cert_expiring', 'system.error', 'webhook.test']));
+      expect(res.body.map((e: { type: string }) => e.type)).toEqual(
+        expect.arrayContaining(['service.started', 'domain.cert_expiring', 'system.error', 'webhook.test']),
+      );
       expect(res.body[0]).toEqual({ type: 'service.started', category: 'service', description: expect.any(String) });
     });
 
@@ -88,7 +97,7 @@ describe('Events API (e2e)', () => {
         emoji: '🎉 party 👩‍💻',
         control: 'nul\u0000 bell\u0007 esc\u001b del\u007f nl\n tab\t cr\r',
         quotes: 'say "hi" \\ back',
-        'ключ': 'значение',
+        ключ: 'значение',
         '\u{1F600}': 'key above U+FFFF',
         numbers: [0, -1, 1.5, 1e21, 1e-7, 123456789012, 0.1],
         nested: { b: [{ y: 1, x: 2 }], a: {} },
@@ -254,7 +263,9 @@ describe('Events API (e2e)', () => {
   });
 
   it('documents its routes under the Events tag in Swagger,', async () => {
-    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>>;
+    };
     const routes: Array<[string, string, string[]]> = [
       ['/api/events/types', 'get', ['200', '401']],
       ['/api/events', 'post', ['202', '400', '401', '403', '413']],
@@ -300,7 +311,11 @@ describe('Events API (e2e)', () => {
       bus.on(EVENT_RECORDED, check);
       try {
         const ev = await events.emit('service.created', { id: 's' });
-        expect(recorded).toContainEqual({ id: ev.id, type: 'service.created', body: { type: 'service.created', payloadText: '{"id": "s"}', createdAt: ev.createdAt } });
+        expect(recorded).toContainEqual({
+          id: ev.id,
+          type: 'service.created',
+          body: { type: 'service.created', payloadText: '{"id": "s"}', createdAt: ev.createdAt },
+        });
         await new Promise((r) => setTimeout(r, 100));
         expect(seenRow).toMatchObject({ id: ev.id });
       } finally {

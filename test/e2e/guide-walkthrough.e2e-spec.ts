@@ -71,15 +71,30 @@ describe('The ATLAS guide walk-through (e2e)', () => {
   });
 
   it('delivers a matching event raised through POST /api/events, and not a non-matching one', async () => {
-    await t.http().post('/api/events').set(auth()).send({ type: 'system.error', data: { message: 'not subscribed' } }).expect(202);
-    const emitted = await t.http().post('/api/events').set(auth()).send({ type: 'service.started', data: { service: 'nginx', node: 'edge-1' } }).expect(202);
+    await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'system.error', data: { message: 'not subscribed' } })
+      .expect(202);
+    const emitted = await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'service.started', data: { service: 'nginx', node: 'edge-1' } })
+      .expect(202);
     await receiver.waitFor(2);
     await new Promise((r) => setTimeout(r, 300)); // give a wrongly matched delivery the chance to show up
     expect(receiver.requests).toHaveLength(2);
     const delivery = receiver.requests[1];
     expect(delivery.headers['x-atlas-event']).toBe('service.started');
     expect(delivery.headers['webhook-id']).toBe(emitted.body.id);
-    expect(JSON.parse(delivery.body)).toEqual({ id: emitted.body.id, event: 'service.started', timestamp: expect.any(String), data: { service: 'nginx', node: 'edge-1' } });
+    expect(JSON.parse(delivery.body)).toEqual({
+      id: emitted.body.id,
+      event: 'service.started',
+      timestamp: expect.any(String),
+      data: { service: 'nginx', node: 'edge-1' },
+    });
   });
 
   it('5. reads the call log (limit=50): every attempt with success', async () => {
@@ -129,12 +144,22 @@ describe('The ATLAS guide walk-through (e2e)', () => {
     const off = await t.http().post(`/api/webhooks/${webhookId}/toggle`).set(auth()).expect(200);
     expect(off.body.enabled).toBe(false);
     const before = receiver.requests.length;
-    await t.http().post('/api/events').set(auth()).send({ type: 'user.created', data: { user: 'alice' } }).expect(202);
+    await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'user.created', data: { user: 'alice' } })
+      .expect(202);
     await new Promise((r) => setTimeout(r, 600));
     expect(receiver.requests.length).toBe(before);
     const on = await t.http().post(`/api/webhooks/${webhookId}/toggle`).set(auth()).expect(200);
     expect(on.body.enabled).toBe(true);
-    await t.http().post('/api/events').set(auth()).send({ type: 'user.created', data: { user: 'bob' } }).expect(202);
+    await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'user.created', data: { user: 'bob' } })
+      .expect(202);
     await receiver.waitFor(before + 1);
     expect(JSON.parse(receiver.requests[before].body).data).toEqual({ user: 'bob' });
   });

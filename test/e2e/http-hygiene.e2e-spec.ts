@@ -30,7 +30,11 @@ describe('HTTP hygiene, health and Swagger (e2e)', () => {
   });
 
   it('answers a body over the limit with 413', async () => {
-    const res = await t.http().post('/api/auth/login').send({ username: 'a', password: 'x'.repeat(4096) }).expect(413);
+    const res = await t
+      .http()
+      .post('/api/auth/login')
+      .send({ username: 'a', password: 'x'.repeat(4096) })
+      .expect(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
@@ -42,7 +46,12 @@ describe('HTTP hygiene, health and Swagger (e2e)', () => {
   });
 
   it('gives the errors of body parsing (413, 415, malformed JSON) a request id too, like every other response', async () => {
-    const big = await t.http().post('/api/auth/login').set('X-Request-Id', 'big-1').send({ username: 'a', password: 'x'.repeat(4096) }).expect(413);
+    const big = await t
+      .http()
+      .post('/api/auth/login')
+      .set('X-Request-Id', 'big-1')
+      .send({ username: 'a', password: 'x'.repeat(4096) })
+      .expect(413);
     const form = await t.http().post('/api/auth/login').set('X-Request-Id', 'form-1').type('form').send('username=a&password=b').expect(415);
     const broken = await t.http().post('/api/auth/login').set('Content-Type', 'application/json').send('{"username":').expect(400);
     expect([big.body.request_id, big.headers['x-request-id']]).toEqual(['big-1', 'big-1']);

@@ -38,13 +38,29 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
       .http()
       .post('/api/webhooks')
       .set({ Authorization: `Bearer ${admin}` })
-      .send({ url: `${receiver.url}/hook`, name: 'with credentials', events: ['backup.created'], headers: { Authorization: TOKEN_VALUE, 'X-Tenant': TENANT_VALUE } })
+      .send({
+        url: `${receiver.url}/hook`,
+        name: 'with credentials',
+        events: ['backup.created'],
+        headers: { Authorization: TOKEN_VALUE, 'X-Tenant': TENANT_VALUE },
+      })
       .expect(201);
     webhookId = created.body.id;
-    eventId = (await t.http().post('/api/events').set({ Authorization: `Bearer ${admin}` }).send({ type: 'backup.created', data: { backup: 'b1' } }).expect(202)).body.id;
+    eventId = (
+      await t
+        .http()
+        .post('/api/events')
+        .set({ Authorization: `Bearer ${admin}` })
+        .send({ type: 'backup.created', data: { backup: 'b1' } })
+        .expect(202)
+    ).body.id;
     await receiver.waitFor(1);
     const items = await eventually(async () => {
-      const res = await t.http().get(`/api/webhooks/${webhookId}/logs`).set({ Authorization: `Bearer ${admin}` }).expect(200);
+      const res = await t
+        .http()
+        .get(`/api/webhooks/${webhookId}/logs`)
+        .set({ Authorization: `Bearer ${admin}` })
+        .expect(200);
       return res.body.items.length === 1 && res.body.items[0].status === 'succeeded' ? res.body.items : null;
     });
     logId = items[0].id;
@@ -61,7 +77,11 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
 
   it('the attempt detail shows the custom header names with masked values and the signature headers as sent, for viewer and admin', async () => {
     for (const token of [viewer, admin]) {
-      const res = await t.http().get(`/api/webhooks/${webhookId}/logs/${logId}`).set({ Authorization: `Bearer ${token}` }).expect(200);
+      const res = await t
+        .http()
+        .get(`/api/webhooks/${webhookId}/logs/${logId}`)
+        .set({ Authorization: `Bearer ${token}` })
+        .expect(200);
       const headers = res.body.request_headers as Record<string, string>;
       expect(headers.Authorization).toBe('********');
       expect(headers['X-Tenant']).toBe('********');
@@ -74,10 +94,19 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
   });
 
   it('no route that returns attempts gives a value back, to a viewer or an admin', async () => {
-    const reads = [`/api/webhooks/${webhookId}/logs`, '/api/webhooks/logs/recent?hours=1', `/api/webhooks/${webhookId}/logs/${logId}`, `/api/events/${eventId}`];
+    const reads = [
+      `/api/webhooks/${webhookId}/logs`,
+      '/api/webhooks/logs/recent?hours=1',
+      `/api/webhooks/${webhookId}/logs/${logId}`,
+      `/api/events/${eventId}`,
+    ];
     for (const token of [viewer, admin]) {
       for (const path of reads) {
-        const res = await t.http().get(path).set({ Authorization: `Bearer ${token}` }).expect(200);
+        const res = await t
+          .http()
+          .get(path)
+          .set({ Authorization: `Bearer ${token}` })
+          .expect(200);
         expect(res.text).toContain(eventId); // the route did return the attempt
         expect(res.text).not.toContain('receiver-credential');
         expect(res.text).not.toContain(TENANT_VALUE);
@@ -90,14 +119,26 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
   });
 
   it('a test delivery and a redelivery are logged the same way', async () => {
-    const test = await t.http().post(`/api/webhooks/${webhookId}/test`).set({ Authorization: `Bearer ${admin}` }).expect(200);
+    const test = await t
+      .http()
+      .post(`/api/webhooks/${webhookId}/test`)
+      .set({ Authorization: `Bearer ${admin}` })
+      .expect(200);
     expect(test.body.success).toBe(true);
     expect(test.text).not.toContain('receiver-credential');
-    const redo = await t.http().post(`/api/webhooks/${webhookId}/logs/${logId}/redeliver`).set({ Authorization: `Bearer ${admin}` }).expect(202);
+    const redo = await t
+      .http()
+      .post(`/api/webhooks/${webhookId}/logs/${logId}/redeliver`)
+      .set({ Authorization: `Bearer ${admin}` })
+      .expect(202);
     expect(redo.text).not.toContain('receiver-credential');
     for (const id of [test.body.log_id as string, redo.body.log_id as string]) {
       const detail = await eventually(async () => {
-        const res = await t.http().get(`/api/webhooks/${webhookId}/logs/${id}`).set({ Authorization: `Bearer ${viewer}` }).expect(200);
+        const res = await t
+          .http()
+          .get(`/api/webhooks/${webhookId}/logs/${id}`)
+          .set({ Authorization: `Bearer ${viewer}` })
+          .expect(200);
         return res.body.finished_at ? res.body : null;
       });
       expect(detail.request_headers.Authorization).toBe('********');
@@ -126,17 +167,28 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
     try {
       const old = { 'Content-Type': 'application/json', 'X-ATLAS-Signature': 'abc123', Authorization: TOKEN_VALUE, 'X-Tenant': TENANT_VALUE };
       const insert = async () =>
-        ((await ds.query(
-          `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, request_headers, finished_at)
+        (
+          (await ds.query(
+            `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, request_headers, finished_at)
            VALUES ($1, $2, 'backup.created', 9, 'redeliver', 'succeeded', true, $3::jsonb, now()) RETURNING id`,
-          [webhookId, eventId, JSON.stringify(old)],
-        )) as Array<{ id: string }>)[0].id;
+            [webhookId, eventId, JSON.stringify(old)],
+          )) as Array<{ id: string }>
+        )[0].id;
 
       // shown masked even while still stored as it was
       const shownId = await insert();
       for (const token of [viewer, admin]) {
-        const res = await t.http().get(`/api/webhooks/${webhookId}/logs/${shownId}`).set({ Authorization: `Bearer ${token}` }).expect(200);
-        expect(res.body.request_headers).toEqual({ 'Content-Type': 'application/json', 'X-ATLAS-Signature': 'abc123', Authorization: '********', 'X-Tenant': '********' });
+        const res = await t
+          .http()
+          .get(`/api/webhooks/${webhookId}/logs/${shownId}`)
+          .set({ Authorization: `Bearer ${token}` })
+          .expect(200);
+        expect(res.body.request_headers).toEqual({
+          'Content-Type': 'application/json',
+          'X-ATLAS-Signature': 'abc123',
+          Authorization: '********',
+          'X-Tenant': '********',
+        });
       }
 
       // the migration rewrites what is stored

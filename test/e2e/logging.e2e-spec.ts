@@ -90,8 +90,22 @@ describe('Logs of the built service in production (e2e)', () => {
     expect(login.status).toBe(200);
     const jwt = login.body.access_token as string;
 
-    const ok = await api('/api/webhooks', { url: `${receiver.url}/ok?token=${URL_TOKEN}`, name: 'ok', events: ['backup.created'], secret: WEBHOOK_SECRET, headers: { Authorization: `Bearer ${HEADER_TOKEN}` } }, jwt);
-    const bad = await api('/api/webhooks', { url: `${receiver.url}/fail?token=${URL_TOKEN}`, name: 'bad', events: ['system.error'], secret: WEBHOOK_SECRET, headers: { 'X-Api-Key': HEADER_TOKEN } }, jwt);
+    const ok = await api(
+      '/api/webhooks',
+      {
+        url: `${receiver.url}/ok?token=${URL_TOKEN}`,
+        name: 'ok',
+        events: ['backup.created'],
+        secret: WEBHOOK_SECRET,
+        headers: { Authorization: `Bearer ${HEADER_TOKEN}` },
+      },
+      jwt,
+    );
+    const bad = await api(
+      '/api/webhooks',
+      { url: `${receiver.url}/fail?token=${URL_TOKEN}`, name: 'bad', events: ['system.error'], secret: WEBHOOK_SECRET, headers: { 'X-Api-Key': HEADER_TOKEN } },
+      jwt,
+    );
     expect([ok.status, bad.status]).toEqual([201, 201]);
     const good = await api('/api/events', { type: 'backup.created', data: { backup: 'nightly' } }, jwt);
     const failed = await api('/api/events', { type: 'system.error', data: { message: 'disk full' } }, jwt);
@@ -148,7 +162,9 @@ describe('Logs of the built service in production (e2e)', () => {
     expect(failure.message.duration_ms).toBeLessThan(10_000);
 
     // never a secret, a password, a token, a custom header's value, nor a webhook URL's path or query
-    expect(receiver.requests.map((r) => r.headers.authorization ?? r.headers['x-api-key'])).toEqual(expect.arrayContaining([`Bearer ${HEADER_TOKEN}`, HEADER_TOKEN]));
+    expect(receiver.requests.map((r) => r.headers.authorization ?? r.headers['x-api-key'])).toEqual(
+      expect.arrayContaining([`Bearer ${HEADER_TOKEN}`, HEADER_TOKEN]),
+    );
     for (const leak of [WEBHOOK_SECRET, ADMIN_PASSWORD, JWT_SECRET, jwt, URL_TOKEN, HEADER_TOKEN, '/fail?', '/ok?']) {
       expect(output).not.toContain(leak);
     }

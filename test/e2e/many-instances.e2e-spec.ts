@@ -137,7 +137,10 @@ describe('many instances on one database', () => {
     ];
     for (const ep of endpoints) await createWebhookAt(api.baseUrl, token, { url: `${ep.receiver.url}/${ep.name}`, name: ep.name, events: ep.events });
 
-    const burst = await emitBurst([{ baseUrl: api.baseUrl, token }], 30, { concurrency: 8, typeOf: (i) => (i % 3 === 0 ? 'backup.created' : 'domain.created') });
+    const burst = await emitBurst([{ baseUrl: api.baseUrl, token }], 30, {
+      concurrency: 8,
+      typeOf: (i) => (i % 3 === 0 ? 'backup.created' : 'domain.created'),
+    });
     expect(burst.failed).toBe(0);
     expect(burst.acknowledged).toHaveLength(30);
 
@@ -165,7 +168,9 @@ describe('many instances on one database', () => {
       return c.succeeded === 40 ? c : null;
     });
     const drainMs = Date.now() - workerUpAt;
-    console.log(`api-only then worker: events=${burst.acknowledged.length} delivered=${report.delivered}/${report.expected} duplicates=${report.duplicates}; backlog drained ${drainMs} ms after the worker was up`);
+    console.log(
+      `api-only then worker: events=${burst.acknowledged.length} delivered=${report.delivered}/${report.expected} duplicates=${report.duplicates}; backlog drained ${drainMs} ms after the worker was up`,
+    );
     expect(drainMs).toBeLessThan(6000);
     expect(report.expected).toBe(40);
     expect(report.duplicates).toBe(0);
@@ -181,7 +186,13 @@ describe('many instances on one database', () => {
       await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
       const starting = Promise.allSettled([start(db.url), start(db.url), start(db.url)]);
       const waiting = async () =>
-        Number((await client.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n);
+        Number(
+          (
+            await client.query(
+              `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            )
+          ).rows[0].n,
+        );
       await eventually(async () => (await waiting()) === 3, 20000, 100);
       // all three wait; none has touched the schema
       expect((await client.query(`SELECT to_regclass('public.migrations') AS t`)).rows[0].t).toBeNull();

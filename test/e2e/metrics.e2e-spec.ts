@@ -69,15 +69,32 @@ describe('Metrics (e2e)', () => {
   it('counts 2 successful and 1 failed delivery, their durations, and the queued retry', async () => {
     await createWebhook(worker, token, '/ok', ['backup.created']);
     const failing = await createWebhook(worker, token, '/fail', ['system.error']);
-    await worker.http().post('/api/events').set(auth()).send({ type: 'backup.created', data: { n: 1 } }).expect(202);
-    await worker.http().post('/api/events').set(auth()).send({ type: 'backup.created', data: { n: 2 } }).expect(202);
-    await worker.http().post('/api/events').set(auth()).send({ type: 'system.error', data: { n: 3 } }).expect(202);
+    await worker
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'backup.created', data: { n: 1 } })
+      .expect(202);
+    await worker
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'backup.created', data: { n: 2 } })
+      .expect(202);
+    await worker
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'system.error', data: { n: 3 } })
+      .expect(202);
     await receiver.waitFor(3);
 
     // the counters move when an attempt ends; the retry row is written just after
     const text = await eventually(async () => {
       const res = await worker.http().get('/metrics').expect(200);
-      return value(res.text, 'atlas_webhooks_attempts_pending') === 1 && value(res.text, 'atlas_webhooks_attempt_duration_seconds_count') === 3 ? res.text : null;
+      return value(res.text, 'atlas_webhooks_attempts_pending') === 1 && value(res.text, 'atlas_webhooks_attempt_duration_seconds_count') === 3
+        ? res.text
+        : null;
     });
 
     expect(samples(text, 'atlas_webhooks_attempts_total')).toEqual(
@@ -158,7 +175,11 @@ describe('Metrics (e2e)', () => {
       expect(missing.headers['www-authenticate']).toMatch(/^Bearer/);
       const wrong = await apiOnly.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}x`).expect(401);
       expect(wrong.body).toMatchObject({ code: 'UNAUTHENTICATED', message: 'Invalid metrics token' });
-      await apiOnly.http().get('/metrics').set('Authorization', `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString('base64')}`).expect(401);
+      await apiOnly
+        .http()
+        .get('/metrics')
+        .set('Authorization', `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString('base64')}`)
+        .expect(401);
       const ok = await apiOnly.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
       expect(ok.text).toContain('# TYPE atlas_webhooks_attempts_total counter');
       // its own registry: nothing of the worker app's attempts
@@ -168,7 +189,12 @@ describe('Metrics (e2e)', () => {
 
     it('shows a due attempt that no instance sends (API-only instance) and how long it has waited', async () => {
       await createWebhook(apiOnly, jwt, '/never', ['user.created']);
-      await apiOnly.http().post('/api/events').set({ Authorization: `Bearer ${jwt}` }).send({ type: 'user.created', data: { user: 'u1' } }).expect(202);
+      await apiOnly
+        .http()
+        .post('/api/events')
+        .set({ Authorization: `Bearer ${jwt}` })
+        .send({ type: 'user.created', data: { user: 'u1' } })
+        .expect(202);
       const scrape = async () => (await apiOnly.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
       const text = await eventually(async () => {
         const t = await scrape();

@@ -211,7 +211,11 @@ describe("Operators' tools (e2e)", () => {
     const viewer = { Authorization: `Bearer ${viewerToken}` };
     const calls = [
       t.http().post(`/api/webhooks/${id}/logs/${log.id}/redeliver`).set(viewer),
-      t.http().post(`/api/webhooks/${id}/recover`).set(viewer).send({ since: new Date(Date.now() - 3_600_000).toISOString() }),
+      t
+        .http()
+        .post(`/api/webhooks/${id}/recover`)
+        .set(viewer)
+        .send({ since: new Date(Date.now() - 3_600_000).toISOString() }),
       t.http().post(`/api/webhooks/${id}/rotate-secret`).set(viewer),
     ];
     for (const call of calls) {

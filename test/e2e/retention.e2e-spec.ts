@@ -149,10 +149,16 @@ describe('Retention (e2e)', () => {
             () => 'inserted',
             (err: { code?: string }) => err.code,
           );
-          await eventually(async () => {
-            const [row] = await manager.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-            return row.n > 0;
-          }, 5000, 20);
+          await eventually(
+            async () => {
+              const [row] = await manager.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+              );
+              return row.n > 0;
+            },
+            5000,
+            20,
+          );
           return [];
         },
       });

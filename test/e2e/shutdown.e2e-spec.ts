@@ -145,7 +145,9 @@ describe('shutdown on SIGTERM', () => {
       throw new Error(`not every event was delivered after the restart: ${JSON.stringify(await attemptStatusCounts(db.url))}\n${second.output().slice(-2000)}`);
     });
     const report = tally(endpoints, burst.acknowledged);
-    console.log(`  after restart: delivered=${report.delivered}/${report.expected} duplicates=${report.duplicates} (the ${cut.length} cut requests, sent again)`);
+    console.log(
+      `  after restart: delivered=${report.delivered}/${report.expected} duplicates=${report.duplicates} (the ${cut.length} cut requests, sent again)`,
+    );
     expect(report.missing).toEqual([]);
     // Only the attempts cut mid-flight arrive twice, and they were sent again as the same attempt rows.
     expect(report.duplicates).toBe(cut.length);

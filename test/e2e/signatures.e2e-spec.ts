@@ -33,7 +33,9 @@ describe('Signatures on real deliveries (e2e)', () => {
     await receiver.close();
   });
 
-  async function deliver(secret?: string): Promise<{ secret: string; bodies: Array<{ body: string; headers: Record<string, string | string[] | undefined> }> }> {
+  async function deliver(
+    secret?: string,
+  ): Promise<{ secret: string; bodies: Array<{ body: string; headers: Record<string, string | string[] | undefined> }> }> {
     const path = `/${Math.random().toString(36).slice(2)}`;
     const created = await t
       .http()
@@ -52,16 +54,18 @@ describe('Signatures on real deliveries (e2e)', () => {
     return { secret: created.body.secret, bodies: mine.map((r) => ({ body: r.body, headers: r.headers })) };
   }
 
-  it('every delivery passes the guide\'s Python verifier (generated whsec_ secret)', async () => {
+  it("every delivery passes the guide's Python verifier (generated whsec_ secret)", async () => {
     const { secret, bodies } = await deliver();
     const verdicts = verifyWithPython(bodies.map((b) => ({ body: b.body, signature: String(b.headers['x-atlas-signature']), secret })));
     expect(verdicts).toEqual(PAYLOADS.map(() => ({ verified: true, fixed_point: true })));
     // and a tampered body fails it
-    const tampered = verifyWithPython([{ body: bodies[0].body.replace('M\\u00fcller', 'Muller'), signature: String(bodies[0].headers['x-atlas-signature']), secret }]);
+    const tampered = verifyWithPython([
+      { body: bodies[0].body.replace('M\\u00fcller', 'Muller'), signature: String(bodies[0].headers['x-atlas-signature']), secret },
+    ]);
     expect(tampered[0].verified).toBe(false);
   });
 
-  it('every delivery passes the guide\'s Python verifier with an operator-chosen secret', async () => {
+  it("every delivery passes the guide's Python verifier with an operator-chosen secret", async () => {
     const chosen = 'my-own-secret-ключ-🔑';
     const { bodies } = await deliver(chosen);
     const verdicts = verifyWithPython(bodies.map((b) => ({ body: b.body, signature: String(b.headers['x-atlas-signature']), secret: chosen })));

@@ -130,7 +130,12 @@ describe('SSRF guard (e2e)', () => {
 
     it('refuses event deliveries too, logging the attempt as failed', async () => {
       const id = await createWebhook(t, auth, `http://127.0.0.1:${receiver.port}/event`);
-      await t.http().post('/api/events').set(auth).send({ type: 'system.error', data: { n: 1 } }).expect(202);
+      await t
+        .http()
+        .post('/api/events')
+        .set(auth)
+        .send({ type: 'system.error', data: { n: 1 } })
+        .expect(202);
       const started = Date.now();
       let items: Array<{ status: string; error: string | null; trigger: string }> = [];
       while (Date.now() - started < 10_000) {

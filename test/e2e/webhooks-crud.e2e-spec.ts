@@ -35,7 +35,11 @@ describe('Webhooks CRUD (e2e)', () => {
     delete: (path: string) => t.http().delete(path).set('Authorization', `Bearer ${token}`),
   });
   const create = async (body: Json = {}): Promise<Json> =>
-    (await as(admin).post('/api/webhooks', { url: 'https://example.com/hook', name: 'hook', events: ['*'], ...body }).expect(201)).body;
+    (
+      await as(admin)
+        .post('/api/webhooks', { url: 'https://example.com/hook', name: 'hook', events: ['*'], ...body })
+        .expect(201)
+    ).body;
   const row = async (id: string): Promise<Json | undefined> => ((await db.query(`SELECT * FROM webhooks WHERE id = $1`, [id])) as Json[])[0];
   const count = async (): Promise<number> => (await db.query(`SELECT count(*)::int AS n FROM webhooks`))[0].n;
 
@@ -83,7 +87,12 @@ describe('Webhooks CRUD (e2e)', () => {
 
     it("creates the guide's Python example (retry_enabled, no description)", async () => {
       const res = await as(admin)
-        .post('/api/webhooks/', { url: 'https://webhook.site/YOUR-UNIQUE-URL', name: 'Python 测试 Webhook', events: ['service.started', 'user.created'], retry_enabled: true })
+        .post('/api/webhooks/', {
+          url: 'https://webhook.site/YOUR-UNIQUE-URL',
+          name: 'Python 测试 Webhook',
+          events: ['service.started', 'user.created'],
+          retry_enabled: true,
+        })
         .expect(201);
       expect(res.body).toMatchObject({ name: 'Python 测试 Webhook', description: '', retry_enabled: true, enabled: true });
     });
@@ -115,7 +124,16 @@ describe('Webhooks CRUD (e2e)', () => {
 
     it('accepts null for optional fields (defaults apply)', async () => {
       const res = await as(admin)
-        .post('/api/webhooks', { url: 'https://example.com/n', name: 'nulls', events: ['*'], description: null, secret: null, headers: null, timeout_ms: null, retry_enabled: null })
+        .post('/api/webhooks', {
+          url: 'https://example.com/n',
+          name: 'nulls',
+          events: ['*'],
+          description: null,
+          secret: null,
+          headers: null,
+          timeout_ms: null,
+          retry_enabled: null,
+        })
         .expect(201);
       expect(res.body).toMatchObject({ description: '', headers: {}, timeout_ms: 10000, retry_enabled: true, secret: expect.stringMatching(/^whsec_/) });
     });
@@ -276,7 +294,11 @@ describe('Webhooks CRUD (e2e)', () => {
       ['events missing', { events: undefined }, /events must be an array/],
       ['events a string', { events: 'service.started' }, /events must be an array/],
       ['events empty', { events: [] }, /events must contain at least one/],
-      ['events unknown type', { events: ['service.started', 'service.exploded'] }, /unknown event type "service\.exploded"; valid values: \*, service\.\*.*service\.started.*system\.error/],
+      [
+        'events unknown type',
+        { events: ['service.started', 'service.exploded'] },
+        /unknown event type "service\.exploded"; valid values: \*, service\.\*.*service\.started.*system\.error/,
+      ],
       ['events wrong case', { events: ['Service.Started'] }, allTypes],
       ['events non-string', { events: ['user.created', 3] }, /events\[1\] must be a string/],
       ['events too many', { events: Array.from({ length: 101 }, () => 'user.created') }, /at most 100 entries/],
@@ -311,7 +333,9 @@ describe('Webhooks CRUD (e2e)', () => {
 
     it.each(cases)('POST rejects %s with 400 and stores nothing', async (_name, patch, message) => {
       const before = await count();
-      const res = await as(admin).post('/api/webhooks', { ...valid, ...patch }).expect(400);
+      const res = await as(admin)
+        .post('/api/webhooks', { ...valid, ...patch })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toMatch(message);
       expect(await count()).toBe(before);
@@ -333,7 +357,9 @@ describe('Webhooks CRUD (e2e)', () => {
       });
 
       it.each([['url'], ['name'], ['events'], ['retry_enabled'], ['secret'], ['timeout_ms'], ['enabled']])('rejects null for %s', async (field) => {
-        const res = await as(admin).put(`/api/webhooks/${hook.id}`, { [field]: null }).expect(400);
+        const res = await as(admin)
+          .put(`/api/webhooks/${hook.id}`, { [field]: null })
+          .expect(400);
         expect(res.body.message).toContain(field);
         expect(await row(hook.id as string)).toEqual(stored);
       });
@@ -352,7 +378,13 @@ describe('Webhooks CRUD (e2e)', () => {
         })
         .expect(201);
       expect(res.body.events).toEqual(['user.created']);
-      expect((await as(admin).post('/api/webhooks', { ...valid, secret: 's'.repeat(255), timeout_ms: 30000 }).expect(201)).body.timeout_ms).toBe(30000);
+      expect(
+        (
+          await as(admin)
+            .post('/api/webhooks', { ...valid, secret: 's'.repeat(255), timeout_ms: 30000 })
+            .expect(201)
+        ).body.timeout_ms,
+      ).toBe(30000);
     });
   });
 
@@ -548,7 +580,9 @@ describe('Webhooks CRUD (e2e)', () => {
   });
 
   it('documents every CRUD route under the Webhooks tag in Swagger, with its error statuses', async () => {
-    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>>;
+    };
     const routes: Array<[string, string, string[]]> = [
       ['/api/webhooks', 'get', ['200', '400', '401']],
       ['/api/webhooks', 'post', ['201', '400', '401', '403']],
@@ -620,9 +654,10 @@ describe('Webhooks CRUD (e2e)', () => {
       const recent = (await create({ name: 'recent' })).id as string;
       const recovering = (await create({ name: 'recovering' })).id as string;
       const alreadyOff = (await create({ name: 'off' })).id as string;
-      await db.query(`UPDATE webhooks SET consecutive_failures = 40, failing_since = date_trunc('milliseconds', now() - interval '121 hours') WHERE id = ANY($1::uuid[])`, [
-        [longFailing, recovering, alreadyOff],
-      ]);
+      await db.query(
+        `UPDATE webhooks SET consecutive_failures = 40, failing_since = date_trunc('milliseconds', now() - interval '121 hours') WHERE id = ANY($1::uuid[])`,
+        [[longFailing, recovering, alreadyOff]],
+      );
       await db.query(`UPDATE webhooks SET consecutive_failures = 3, failing_since = now() - interval '119 hours' WHERE id = $1`, [recent]);
       await db.query(`UPDATE webhooks SET enabled = false, disabled_reason = 'disabled by an operator' WHERE id = $1`, [alreadyOff]);
       const failingSince = ((await row(longFailing))!.failing_since as Date).toISOString();

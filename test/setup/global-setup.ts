@@ -17,7 +17,6 @@ import { initializeMigrated } from '../../src/database/locked-migrations';
 import { ADMIN_URL_VAR, TEMPLATE_VAR, TEST_DB_PREFIX } from './test-env';
 import { freePort } from '../../src/common/free-port';
 
-
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;

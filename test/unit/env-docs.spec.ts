@@ -42,7 +42,11 @@ describe('configuration docs (.env.example, README table)', () => {
     }
     // A copy of .env.example used as .env must mean the same as no .env at all.
     const fromFile = parseDotenv(text);
-    expect(Object.keys(fromFile).sort()).toEqual(VARIABLES.filter((v) => v.default !== undefined).map((v) => v.name).sort());
+    expect(Object.keys(fromFile).sort()).toEqual(
+      VARIABLES.filter((v) => v.default !== undefined)
+        .map((v) => v.name)
+        .sort(),
+    );
     expect(parseEnv(fromFile)).toEqual(parseEnv({}));
   });
 
@@ -64,7 +68,11 @@ describe('configuration docs (.env.example, README table)', () => {
     if (at < 0) {
       throw new Error(`README.md has no "${MARKER}" line: put it right above the configuration table (output of \`node dist/scripts/env-docs.js table\`)`);
     }
-    const after = readme.split('\n').slice(at + 1).join('\n').replace(/^\n+/, '');
+    const after = readme
+      .split('\n')
+      .slice(at + 1)
+      .join('\n')
+      .replace(/^\n+/, '');
     if (!after.startsWith(renderEnvTable() + '\n') && after !== renderEnvTable()) {
       throw new Error(`The table below "${MARKER}" in README.md is out of date; replace it with the output of \`node dist/scripts/env-docs.js table\``);
     }

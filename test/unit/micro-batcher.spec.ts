@@ -101,7 +101,10 @@ describe('MicroBatcher', () => {
       b.push(5); // a full batch: no linger
       jest.advanceTimersByTime(1);
       await Promise.resolve();
-      expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+      expect(batches).toEqual([
+        [1, 2],
+        [3, 4, 5],
+      ]);
     } finally {
       jest.useRealTimers();
     }

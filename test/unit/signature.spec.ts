@@ -133,7 +133,9 @@ describe("the ATLAS guide's Python verifier accepts our deliveries", () => {
   it('returns True for the signed canonical body and False when tampered with', () => {
     const body = canonicalJson(payload);
     const cases = ['your-webhook-secret', generateSecret(), 'pässwörd-🔑'].flatMap((secret) => {
-      const signature = signDelivery({ secret, eventId: 'e', eventType: 'user.created', deliveryId: 'd', attempt: 1, timestampSeconds: 1, body })['X-ATLAS-Signature'];
+      const signature = signDelivery({ secret, eventId: 'e', eventType: 'user.created', deliveryId: 'd', attempt: 1, timestampSeconds: 1, body })[
+        'X-ATLAS-Signature'
+      ];
       return [
         { body, signature, secret },
         { body: body.replace('Zo\\u00eb', 'Zo\\u00ea'), signature, secret },

@@ -61,7 +61,12 @@ describe('WaitingRoom', () => {
     room.park('w1', 'a');
     room.park('w1', 'b');
     room.park('w2', 'c');
-    expect(room.counts()).toEqual(new Map([['w1', 2], ['w2', 1]]));
+    expect(room.counts()).toEqual(
+      new Map([
+        ['w1', 2],
+        ['w2', 1],
+      ]),
+    );
     expect(room.has('w1')).toBe(true);
     expect(room.takeWebhook('w1')).toEqual(['a', 'b']);
     expect(room.has('w1')).toBe(false);

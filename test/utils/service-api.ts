@@ -9,7 +9,13 @@ export interface ApiResponse<T = Record<string, unknown>> {
 }
 
 /** One JSON request; the body is parsed when it is JSON, else kept as text. */
-export async function callApi<T = Record<string, unknown>>(baseUrl: string, token: string | null, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+export async function callApi<T = Record<string, unknown>>(
+  baseUrl: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -32,7 +38,11 @@ export async function loginTo(baseUrl: string, username = 'admin', password = 'a
 }
 
 /** Creates a webhook (201 expected) and returns its id. */
-export async function createWebhookAt(baseUrl: string, token: string, body: { url: string; name: string; events: string[]; [k: string]: unknown }): Promise<string> {
+export async function createWebhookAt(
+  baseUrl: string,
+  token: string,
+  body: { url: string; name: string; events: string[]; [k: string]: unknown },
+): Promise<string> {
   const res = await callApi<{ id?: string }>(baseUrl, token, 'POST', '/api/webhooks', body);
   if (res.status !== 201 || !res.body.id) throw new Error(`creating webhook ${body.name} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;

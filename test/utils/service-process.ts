@@ -22,7 +22,6 @@ export interface ServiceProcess {
   stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-
 /**
  * Starts the built service (dist/src/main.js, made by `npm test`'s pretest
  * build) as a child process on the given database, and waits until
@@ -48,7 +47,9 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   });
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   let alive = true;
