@@ -95,7 +95,7 @@ function write(value: unknown, depth: number): string | undefined {
     const parts = value.map((item) => write(item, depth + 1) ?? 'null');
     return '[' + parts.join(', ') + ']';
   }
-  const keys = Object.keys(value as object).sort(compareCodePoints);
+  const keys = Object.keys(value).sort(compareCodePoints);
   const parts: string[] = [];
   for (const key of keys) {
     const item = write((value as Record<string, unknown>)[key], depth + 1);

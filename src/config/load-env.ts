@@ -3,6 +3,6 @@ import { Env, parseEnv } from './env.schema';
 
 /** Reads `.env` (when present; real environment variables win) and validates everything. */
 export function loadEnv(): Env {
-  loadDotenv({ quiet: true } as Parameters<typeof loadDotenv>[0]);
+  loadDotenv({ quiet: true });
   return parseEnv(process.env);
 }

@@ -187,8 +187,8 @@ export class EmbeddedPostgres {
     this.process = child;
     this.exited = new Promise((resolveExit) => child.once('exit', () => resolveExit()));
     let output = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
       if (output.length < 20000) output += chunk;
       for (const line of chunk.split('\n')) if (line.trim()) this.options.onLog?.(line);
     });

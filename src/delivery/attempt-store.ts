@@ -170,9 +170,10 @@ export class AttemptStore {
 
   /** Which of these events still have queued work (an attempt pending or sending). */
   async eventsWithQueuedWork(manager: EntityManager, eventIds: string[]): Promise<string[]> {
-    const rows = (await manager.query(`SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`, [
-      eventIds,
-    ])) as Array<{ event_id: string }>;
+    const rows = await manager.query<Array<{ event_id: string }>>(
+      `SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`,
+      [eventIds],
+    );
     return rows.map((r) => r.event_id);
   }
 

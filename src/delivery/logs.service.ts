@@ -63,15 +63,15 @@ export class LogsService {
 
   /** One attempt with its request and response. */
   async findOne(webhookId: string, logId: string): Promise<LogRow | null> {
-    const [row] = (await this.db.query(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId])) as LogRow[];
+    const [row] = await this.db.query<LogRow[]>(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId]);
     return row ?? null;
   }
 
   /** Attempts of one event, oldest first (for GET /api/events/{id}). */
   async forEvent(eventId: string): Promise<LogView[]> {
-    const rows = (await this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [
+    const rows = await this.db.query<LogRow[]>(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [
       eventId,
-    ])) as LogRow[];
+    ]);
     return rows.map(presentLog);
   }
 }

@@ -68,12 +68,12 @@ export class EventsService {
     const id = randomUUID();
     const fanOut = options.fanOut !== false;
     const runner = options.manager ?? this.db.manager;
-    const rows = (await runner.query(
+    const rows = await runner.query<Array<{ created_at: Date }>>(
       `INSERT INTO webhook_events (id, type, payload, fanned_out_at)
        VALUES ($1, $2, $3::json, CASE WHEN $4::boolean THEN NULL ELSE now() END)
        RETURNING created_at`,
       [id, type, text, fanOut],
-    )) as Array<{ created_at: Date }>;
+    );
     const recorded: RecordedEvent = { id, type, createdAt: rows[0].created_at };
     if (!options.manager && fanOut) this.publish({ id, type, body: { type, payloadText: text, createdAt: recorded.createdAt } });
     return recorded;
@@ -96,13 +96,13 @@ export class EventsService {
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */
   async findUnfannedIds(limit: number, minAgeMs: number): Promise<string[]> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<Array<{ id: string }>>(
       `SELECT id FROM webhook_events
        WHERE fanned_out_at IS NULL AND created_at <= now() - $2::double precision * interval '1 millisecond'
        ORDER BY created_at
        LIMIT $1`,
       [limit, Math.max(0, minAgeMs)],
-    )) as Array<{ id: string }>;
+    );
     return rows.map((r) => r.id);
   }
 
@@ -119,9 +119,9 @@ export class EventsService {
 
   async findById(id: string): Promise<EventView | null> {
     if (!isUuid(id)) return null;
-    const rows = (await this.db.query(`SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [
+    const rows = await this.db.query<EventRow[]>(`SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [
       id,
-    ])) as EventRow[];
+    ]);
     return rows[0] ? toView(rows[0]) : null;
   }
 

@@ -132,7 +132,7 @@ export class WebhooksService {
    * (each also announced as `webhook.disabled`).
    */
   async recordAttemptResults(results: Array<{ webhookId: string; success: boolean; finishedAt: Date; error: string | null }>): Promise<string[]> {
-    const summaries = summarizeResults(results as AttemptResult[]);
+    const summaries = summarizeResults(results);
     if (summaries.length === 0) return [];
     const hours = this.config.get('WEBHOOK_DISABLE_AFTER_HOURS');
     const rows = returnedRows<{ id: string; disabled_now: boolean; disabled_reason: string | null }>(

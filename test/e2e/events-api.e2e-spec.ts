@@ -30,7 +30,7 @@ describe('Events API (e2e)', () => {
   const onRecorded = (p: EventRecordedPayload) => recorded.push(p);
 
   const storedText = async (id: string): Promise<string | undefined> => {
-    const rows = (await db.query(`SELECT payload::text AS payload FROM webhook_events WHERE id = $1`, [id])) as Array<{ payload: string }>;
+    const rows = await db.query<Array<{ payload: string }>>(`SELECT payload::text AS payload FROM webhook_events WHERE id = $1`, [id]);
     return rows[0]?.payload;
   };
   const storedRow = async (id: string) =>

@@ -150,7 +150,7 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
   it('the table holds no copy of a value', async () => {
     const ds = await new DataSource(dataSourceOptions(t.databaseUrl, 1)).initialize();
     try {
-      const rows = (await ds.query(`SELECT request_headers::text AS h FROM webhook_logs WHERE webhook_id = $1`, [webhookId])) as Array<{ h: string | null }>;
+      const rows = await ds.query<Array<{ h: string | null }>>(`SELECT request_headers::text AS h FROM webhook_logs WHERE webhook_id = $1`, [webhookId]);
       expect(rows.length).toBeGreaterThanOrEqual(3);
       for (const row of rows) {
         expect(row.h).toContain('Authorization');
@@ -168,11 +168,11 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
       const old = { 'Content-Type': 'application/json', 'X-ATLAS-Signature': 'abc123', Authorization: TOKEN_VALUE, 'X-Tenant': TENANT_VALUE };
       const insert = async () =>
         (
-          (await ds.query(
+          await ds.query<Array<{ id: string }>>(
             `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, request_headers, finished_at)
            VALUES ($1, $2, 'backup.created', 9, 'redeliver', 'succeeded', true, $3::jsonb, now()) RETURNING id`,
             [webhookId, eventId, JSON.stringify(old)],
-          )) as Array<{ id: string }>
+          )
         )[0].id;
 
       // shown masked even while still stored as it was

@@ -40,7 +40,7 @@ async function startReceiver(args: string[]): Promise<Receiver> {
   const lines: Line[] = [];
   const waiting: ((line: Line) => void)[] = [];
   let stdout = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     let nl: number;
     while ((nl = stdout.indexOf('\n')) >= 0) {
@@ -54,7 +54,7 @@ async function startReceiver(args: string[]): Promise<Receiver> {
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`receiver did not start: ${stderr}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       const m = /listening on (http:\/\/\S+)/.exec(stderr);
       if (m) {
@@ -173,14 +173,14 @@ describe('local receiver (npm run receiver)', () => {
           const m = re.exec(out);
           if (m) {
             clearTimeout(timer);
-            child.stdout!.off('data', check);
+            child.stdout.off('data', check);
             resolve(m);
           }
         };
-        child.stdout!.on('data', check);
+        child.stdout.on('data', check);
         check();
       });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     const [, url] = await outputMatching(/listening on (http:\/\/\S+)/);
     const d = signedDelivery(SECRET, PAYLOAD);
     await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
