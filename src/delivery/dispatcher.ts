@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { setMaxListeners } from 'node:events';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { Webhook } from '../webhooks/webhook.entity';
@@ -47,8 +46,6 @@ export class Dispatcher {
   private readonly perWebhook = new Map<string, number>();
   /** Attempts whose HTTP request is under way, with a promise that settles when it is over. */
   private readonly running = new Map<string, Promise<void>>();
-  /** Aborts every request still running when the shutdown grace is over. */
-  private readonly shutdownAbort = new AbortController();
   private readonly maxInFlight: number;
   private readonly maxPerWebhook: number;
   private readonly leaseMs: number;
@@ -79,7 +76,6 @@ export class Dispatcher {
     this.schedule = config.get('WEBHOOK_RETRY_SCHEDULE');
     this.accepting = config.get('WEBHOOK_WORKER');
     this.waiting = new WaitingRoom(this.maxInFlight, this.leaseMs / 2);
-    setMaxListeners(0, this.shutdownAbort.signal); // one listener per request in flight
   }
 
   get isWorker(): boolean {
@@ -149,7 +145,7 @@ export class Dispatcher {
     this.running.set(p.attempt.id, new Promise<void>((r) => (finish = r)));
     let result: SendResult;
     try {
-      result = await this.send(p, this.shutdownAbort.signal);
+      result = await this.send(p);
       if (result.statusCode === 410) {
         // disabled before this slot frees up, so no further attempt goes to an endpoint that is gone
         await this.webhooks.disable(p.webhook.id, 'the endpoint answered 410 Gone').catch(() => undefined);
@@ -168,7 +164,7 @@ export class Dispatcher {
     return outcome;
   }
 
-  private async send(p: PreparedAttempt, signal: AbortSignal): Promise<SendResult> {
+  private async send(p: PreparedAttempt): Promise<SendResult> {
     const { attempt, webhook, event } = p;
     const body = p.body ?? buildEventBody(attempt.eventId, event.type, event.createdAt, event.payloadText);
     const { secret, previousSecret } = this.webhooks.signingSecrets(webhook, new Date());
@@ -185,7 +181,7 @@ export class Dispatcher {
         body,
       }),
     };
-    const result = await this.sender.send({ url: webhook.url, body, headers, timeoutMs: webhook.timeoutMs, signal });
+    const result = await this.sender.send({ url: webhook.url, body, headers, timeoutMs: webhook.timeoutMs });
     return { ...result, requestHeaders: maskRecordedHeaders(headers) };
   }
 
@@ -369,7 +365,7 @@ export class Dispatcher {
       const left = [...this.running.keys()];
       this.logger.warn(`Returning ${left.length} unfinished attempts to the queue`);
       left.forEach((id) => this.returnedAtShutdown.add(id));
-      this.shutdownAbort.abort();
+      this.sender.abortInFlight();
       await Promise.all([...this.running.values()]);
       await this.store.release(left).catch((err: Error) => this.logger.warn(`Could not return attempts to the queue (their lease will): ${err.message}`));
     }

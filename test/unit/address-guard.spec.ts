@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import { AddressInfo, LookupFunction } from 'node:net';
 import { LookupAddress } from 'node:dns';
 import { BlockedAddressError, classifyAddress, createAddressGuard } from '../../src/delivery/address-guard';
-import { createHttpAgents } from '../../src/delivery/http-agents';
+import type { Agent } from 'undici';
+import { createDeliveryAgent } from '../../src/delivery/delivery-agent';
 
 describe('classifyAddress', () => {
   it.each([
@@ -204,12 +205,14 @@ describe('createAddressGuard().lookup', () => {
   });
 });
 
-describe('guarded agents on a real loopback socket', () => {
+describe('the delivery agent on a real loopback socket', () => {
   let server: http.Server;
   let port: number;
+  let connections = 0;
 
   beforeAll(async () => {
     server = http.createServer((_req, res) => res.end('pong'));
+    server.on('connection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -217,51 +220,42 @@ describe('guarded agents on a real loopback socket', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const get = (url: string, agent: http.Agent, family?: number) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(url, { agent, family }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = async (agent: Agent, origin: string) => {
+    const res = await agent.request({ origin, path: '/', method: 'GET' });
+    return { status: res.statusCode, body: await res.body.text() };
+  };
 
   it('refuses http://localhost through the lookup when nothing is allowed', async () => {
-    const { httpAgent, httpsAgent } = createHttpAgents({ allowedCidrs: [], maxSockets: 4, keepAlive: true });
+    const { agent } = createDeliveryAgent({ allowedCidrs: [], connectionsPerOrigin: 4 });
     try {
-      await expect(get(`http://localhost:${port}/`, httpAgent)).rejects.toBeInstanceOf(BlockedAddressError);
-      await expect(get(`http://localhost:${port}/`, httpAgent)).rejects.toThrow(/for host localhost: non-public addresses are blocked/);
+      await expect(get(agent, `http://localhost:${port}`)).rejects.toBeInstanceOf(BlockedAddressError);
+      await expect(get(agent, `http://localhost:${port}`)).rejects.toThrow(/for host localhost: non-public addresses are blocked/);
     } finally {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      await agent.destroy();
     }
   });
 
-  it('connects when 127.0.0.0/8 is allowed, keeping the socket alive', async () => {
-    const { httpAgent, httpsAgent } = createHttpAgents({ allowedCidrs: ['127.0.0.0/8'], maxSockets: 4, keepAlive: true });
+  it('connects when loopback is allowed, keeping the connection alive', async () => {
+    const { agent } = createDeliveryAgent({ allowedCidrs: ['127.0.0.0/8', '::1/128'], connectionsPerOrigin: 4 });
     try {
-      await expect(get(`http://localhost:${port}/`, httpAgent, 4)).resolves.toEqual({ status: 200, body: 'pong' });
-      await new Promise((r) => setImmediate(r));
-      expect(Object.values(httpAgent.freeSockets).flat()).toHaveLength(1);
-      await expect(get(`http://localhost:${port}/`, httpAgent, 4)).resolves.toEqual({ status: 200, body: 'pong' });
+      const before = connections;
+      await expect(get(agent, `http://localhost:${port}`)).resolves.toEqual({ status: 200, body: 'pong' });
+      await new Promise((r) => setImmediate(r)); // the connection goes back to the pool once the response is complete
+      await expect(get(agent, `http://localhost:${port}`)).resolves.toEqual({ status: 200, body: 'pong' });
+      expect(connections - before).toBe(1);
     } finally {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      await agent.destroy();
     }
   });
 
   it('skips the lookup for an IP literal, which is why the sender calls checkUrlHost', async () => {
-    const { httpAgent, httpsAgent, guard } = createHttpAgents({ allowedCidrs: [], maxSockets: 4 });
+    const { agent, guard } = createDeliveryAgent({ allowedCidrs: [], connectionsPerOrigin: 4 });
     try {
-      const url = `http://127.0.0.1:${port}/`;
-      await expect(get(url, httpAgent)).resolves.toEqual({ status: 200, body: 'pong' });
+      const url = `http://127.0.0.1:${port}`;
+      await expect(get(agent, url)).resolves.toEqual({ status: 200, body: 'pong' });
       expect(() => guard.checkUrlHost(new URL(url))).toThrow(BlockedAddressError);
     } finally {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      await agent.destroy();
     }
   });
 });
