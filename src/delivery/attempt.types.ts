@@ -1,3 +1,5 @@
+import type { EventBody } from '../events/events.types';
+import type { Webhook } from '../webhooks/webhook.entity';
 import type { AttemptTrigger } from './webhook-log.entity';
 
 /** An attempt this instance has claimed (status `sending`, leased) and will send. */
@@ -31,4 +33,13 @@ export interface AttemptOutcome {
   result: SendResult;
   /** The next attempt's time, when a retry is scheduled. */
   nextRetryAt: Date | null;
+}
+
+/** An attempt with everything needed to send it. */
+export interface PreparedAttempt {
+  attempt: ClaimedAttempt;
+  webhook: Webhook;
+  event: EventBody;
+  /** The canonical body (built once per event, shared by its attempts). */
+  body: string;
 }

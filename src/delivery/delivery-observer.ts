@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { AttemptOutcome } from './attempt.types';
-import type { PreparedAttempt } from './dispatcher';
+import type { AttemptOutcome, PreparedAttempt } from './attempt.types';
 
 export interface AttemptListener {
   attemptFinished(p: PreparedAttempt, outcome: AttemptOutcome): void;

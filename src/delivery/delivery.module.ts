@@ -10,6 +10,7 @@ import { Dispatcher } from './dispatcher';
 import { EventDetailController } from './event-detail.controller';
 import { FanOutService } from './fan-out.service';
 import { LogsService } from './logs.service';
+import { AttemptPreparer } from './queue/attempt-preparer';
 import { ResultWriter } from './result-writer';
 import { RetentionJob } from './retention.job';
 import { StatsService } from './stats.service';
@@ -24,6 +25,7 @@ import { WebhookSender } from './webhook-sender';
     ResultWriter,
     WebhookSender,
     DeliveryObserver,
+    AttemptPreparer,
     Dispatcher,
     FanOutService,
     Sweeper,

@@ -10,6 +10,7 @@ import { returnedRows } from '../database/query-result';
 import { AttemptStore } from './attempt-store';
 import { ClaimedAttempt } from './attempt.types';
 import { Dispatcher } from './dispatcher';
+import { buildEventBody } from './event-body';
 import { LogsService } from './logs.service';
 
 /** How many attempts one recover call may queue. */
@@ -48,7 +49,12 @@ export class DeliveryService {
     );
     const attempt = await this.createClaimed(webhook.id, event.id, 'webhook.test', 1, 'test');
     const [body] = [...(await this.events.bodiesFor([event.id])).values()];
-    const outcome = await this.dispatcher.runNow({ attempt, webhook, event: body });
+    const outcome = await this.dispatcher.runNow({
+      attempt,
+      webhook,
+      event: body,
+      body: buildEventBody(event.id, body.type, body.createdAt, body.payloadText),
+    });
     if (!outcome) throw new AppError('SERVICE_UNAVAILABLE', 'The service is shutting down; try again');
     const r = outcome.result;
     return { success: r.success, status_code: r.statusCode, duration_ms: r.durationMs, error: r.error, response_body: r.responseBody, log_id: attempt.id };
@@ -71,7 +77,7 @@ export class DeliveryService {
       );
       return row;
     });
-    void this.dispatcher.runNow({ attempt, webhook, event });
+    void this.dispatcher.runNow({ attempt, webhook, event, body: buildEventBody(log.event_id, event.type, event.createdAt, event.payloadText) });
     return attempt;
   }
 
@@ -96,7 +102,7 @@ export class DeliveryService {
     );
     const queued = returnedRows(res).length;
     this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
-    if (queued) void this.dispatcher.claimAndRun().catch(() => undefined);
+    if (queued) void this.dispatcher.claimAndRun(); // never rejects: a failed claim is logged, the sweeper claims again
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
   }
 

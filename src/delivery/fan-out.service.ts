@@ -6,7 +6,8 @@ import type { EventBody } from '../events/events.types';
 import type { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
-import { Dispatcher, PreparedAttempt } from './dispatcher';
+import type { PreparedAttempt } from './attempt.types';
+import { Dispatcher } from './dispatcher';
 import { buildEventBody } from './event-body';
 import { MicroBatcher } from './micro-batcher';
 

@@ -5,7 +5,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource } from 'typeorm';
 import type { AttemptOutcome } from '../delivery/attempt.types';
 import { AttemptListener, DeliveryObserver } from '../delivery/delivery-observer';
-import { Dispatcher, PreparedAttempt } from '../delivery/dispatcher';
+import type { PreparedAttempt } from '../delivery/attempt.types';
+import { Dispatcher } from '../delivery/dispatcher';
 import { Sweeper } from '../delivery/sweeper';
 import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
 import { DURATION_BUCKETS_SECONDS, statusClass } from './attempt-labels';

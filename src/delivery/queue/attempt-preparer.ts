@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { EventsService } from '../../events/events.service';
+import { WebhooksService } from '../../webhooks/webhooks.service';
+import { AttemptStore } from '../attempt-store';
+import type { ClaimedAttempt, PreparedAttempt } from '../attempt.types';
+import { buildEventBody } from '../event-body';
+
+export interface Prepared {
+  /** Ready to send, with their webhook, event and body (one body per event, shared by its attempts). */
+  ready: PreparedAttempt[];
+  /** Claimed attempts whose webhook or event is gone: handed back (retention or a delete cleans them up). */
+  orphans: string[];
+}
+
+/**
+ * Loads what claimed attempts need to be sent (their webhooks and event
+ * bodies, two queries) and cancels those of webhooks disabled meanwhile
+ * together with the rest of those webhooks' queues.
+ */
+@Injectable()
+export class AttemptPreparer {
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly events: EventsService,
+    private readonly store: AttemptStore,
+  ) {}
+
+  async prepare(claimed: ClaimedAttempt[]): Promise<Prepared> {
+    const webhookIds = [...new Set(claimed.map((c) => c.webhookId))];
+    const eventIds = [...new Set(claimed.map((c) => c.eventId))];
+    const [hooks, bodies] = await Promise.all([this.webhooks.findByIds(webhookIds), this.events.bodiesFor(eventIds)]);
+    const byId = new Map(hooks.map((h) => [h.id, h]));
+    const ready: PreparedAttempt[] = [];
+    const orphans: string[] = [];
+    const disabledHooks = new Map<string, string | null>();
+    const disabledAttempts: string[] = [];
+    const built = new Map<string, string>();
+    for (const attempt of claimed) {
+      const webhook = byId.get(attempt.webhookId);
+      const event = bodies.get(attempt.eventId);
+      if (!webhook || !event) {
+        orphans.push(attempt.id);
+      } else if (!webhook.enabled && attempt.trigger === 'event') {
+        disabledHooks.set(webhook.id, webhook.disabledReason);
+        disabledAttempts.push(attempt.id);
+      } else {
+        let body = built.get(attempt.eventId);
+        if (body === undefined) built.set(attempt.eventId, (body = buildEventBody(attempt.eventId, event.type, event.createdAt, event.payloadText)));
+        ready.push({ attempt, webhook, event, body });
+      }
+    }
+    if (disabledAttempts.length) {
+      // back to pending, then cancelled with the rest of that webhook's queue
+      await this.store.release(disabledAttempts);
+      for (const [id, reason] of disabledHooks) await this.store.cancelPending(id, reason);
+    }
+    return { ready, orphans };
+  }
+}
