@@ -1,6 +1,6 @@
 import type { EventBody } from '../events/events.types';
 import type { Webhook } from '../webhooks/webhook.entity';
-import type { AttemptTrigger } from './webhook-log.entity';
+import type { AttemptTrigger } from './attempt.entity';
 
 /** An attempt this instance has claimed (status `sending`, leased) and will send. */
 export interface ClaimedAttempt {

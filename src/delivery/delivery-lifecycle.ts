@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
-import { Dispatcher } from './dispatcher';
-import { FanOutService } from './fan-out.service';
-import { Sweeper } from './sweeper';
+import { Dispatcher } from './queue/dispatcher';
+import { FanOutService } from './queue/fan-out.service';
+import { Sweeper } from './queue/sweeper';
 
 /**
  * Shutdown in the one order that loses nothing, before the database pool

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { AttemptOutcome, PreparedAttempt } from './attempt.types';
+import { Status } from './attempt-status';
 
 export interface AttemptListener {
   attemptFinished(p: PreparedAttempt, outcome: AttemptOutcome): void;
@@ -39,7 +40,7 @@ export class DeliveryObserver {
   private log(p: PreparedAttempt, outcome: AttemptOutcome): void {
     const { attempt, result } = outcome;
     const fields = {
-      status: result.success ? 'succeeded' : 'failed',
+      status: result.success ? Status.Succeeded : Status.Failed,
       webhook_id: attempt.webhookId,
       webhook_host: hostOf(p.webhook.url), // host only: paths and queries may carry tokens
       event_id: attempt.eventId,

@@ -1,21 +1,21 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
-import { AttemptStore } from './attempt-store';
-import { DeliveryController } from './delivery.controller';
+import { AttemptStore } from './queue/attempt-store';
+import { DeliveryController } from './api/delivery.controller';
 import { DeliveryLifecycle } from './delivery-lifecycle';
 import { DeliveryObserver } from './delivery-observer';
 import { DeliveryService } from './delivery.service';
-import { Dispatcher } from './dispatcher';
-import { EventDetailController } from './event-detail.controller';
-import { FanOutService } from './fan-out.service';
-import { LogsService } from './logs.service';
+import { Dispatcher } from './queue/dispatcher';
+import { EventDetailController } from './api/event-detail.controller';
+import { FanOutService } from './queue/fan-out.service';
+import { AttemptLogService } from './api/attempt-log.service';
 import { AttemptPreparer } from './queue/attempt-preparer';
-import { ResultWriter } from './result-writer';
+import { ResultWriter } from './queue/result-writer';
 import { RetentionJob } from './retention.job';
-import { StatsService } from './stats.service';
-import { Sweeper } from './sweeper';
-import { WebhookSender } from './webhook-sender';
+import { StatsService } from './api/stats.service';
+import { Sweeper } from './queue/sweeper';
+import { WebhookSender } from './sending/webhook-sender';
 
 @Module({
   imports: [EventsModule, WebhooksModule],
@@ -31,7 +31,7 @@ import { WebhookSender } from './webhook-sender';
     Sweeper,
     DeliveryLifecycle,
     DeliveryService,
-    LogsService,
+    AttemptLogService,
     StatsService,
     RetentionJob,
   ],

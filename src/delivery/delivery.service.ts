@@ -7,11 +7,12 @@ import { EventsService } from '../events/events.service';
 import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { returnedRows } from '../database/query-result';
-import { AttemptStore } from './attempt-store';
+import { AttemptStore } from './queue/attempt-store';
 import { ClaimedAttempt } from './attempt.types';
-import { Dispatcher } from './dispatcher';
-import { buildEventBody } from './event-body';
-import { LogsService } from './logs.service';
+import { Dispatcher } from './queue/dispatcher';
+import { buildEventBody } from './sending/event-body';
+import { AttemptLogService } from './api/attempt-log.service';
+import { Status } from './attempt-status';
 
 /** How many attempts one recover call may queue. */
 export const RECOVER_LIMIT = 10_000;
@@ -36,7 +37,7 @@ export class DeliveryService {
     private readonly webhooks: WebhooksService,
     private readonly store: AttemptStore,
     private readonly dispatcher: Dispatcher,
-    private readonly logs: LogsService,
+    private readonly logs: AttemptLogService,
   ) {}
 
   /** Sends a `webhook.test` event to this endpoint now (enabled or not) and waits for the attempt. */
@@ -90,11 +91,11 @@ export class DeliveryService {
     this.logger.log({ msg: 'recover started', webhook_id: webhookId, since: since.toISOString() });
     const res = await this.db.query(
       `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
-       SELECT $1, event_id, max(event_type), max(attempt) + 1, 'recover', 'pending', now()
+       SELECT $1, event_id, max(event_type), max(attempt) + 1, 'recover', '${Status.Pending}', now()
        FROM webhook_logs
        WHERE webhook_id = $1 AND created_at >= $2
        GROUP BY event_id
-       HAVING NOT bool_or(status IN ('succeeded', 'pending', 'sending'))
+       HAVING NOT bool_or(status IN ('${Status.Succeeded}', '${Status.Pending}', '${Status.Sending}'))
        ORDER BY min(created_at)
        LIMIT $3
        RETURNING id`,

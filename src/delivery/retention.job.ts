@@ -5,8 +5,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { PurgeCursor } from '../events/events.types';
-import { AttemptStore } from './attempt-store';
+import { AttemptStore } from './queue/attempt-store';
 import { affectedRows } from '../database/query-result';
+import { Status } from './attempt-status';
 
 export const RETENTION_INTERVAL = 'delivery-retention';
 export const RETENTION_FIRST_RUN = 'delivery-retention-first-run';
@@ -133,7 +134,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     const res = await this.db.query(
       `DELETE FROM webhook_logs WHERE id IN (
          SELECT id FROM webhook_logs
-         WHERE created_at < $1 AND status NOT IN ('pending', 'sending')
+         WHERE created_at < $1 AND status NOT IN ('${Status.Pending}', '${Status.Sending}')
          LIMIT $2)`,
       [cutoff, RETENTION_BATCH],
     );

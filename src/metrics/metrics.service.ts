@@ -6,11 +6,12 @@ import { DataSource } from 'typeorm';
 import type { AttemptOutcome } from '../delivery/attempt.types';
 import { AttemptListener, DeliveryObserver } from '../delivery/delivery-observer';
 import type { PreparedAttempt } from '../delivery/attempt.types';
-import { Dispatcher } from '../delivery/dispatcher';
-import { Sweeper } from '../delivery/sweeper';
+import { Dispatcher } from '../delivery/queue/dispatcher';
+import { Sweeper } from '../delivery/queue/sweeper';
 import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
 import { DURATION_BUCKETS_SECONDS, statusClass } from './attempt-labels';
 import { QueueSnapshot, readQueueSnapshot } from './queue-snapshot';
+import { Status } from '../delivery/attempt-status';
 
 /** A scrape waits at most this long for the queue query. */
 const SNAPSHOT_TIMEOUT_MS = 2000;
@@ -153,7 +154,7 @@ export class MetricsService implements OnModuleInit, AttemptListener {
   attemptFinished(_p: PreparedAttempt, outcome: AttemptOutcome): void {
     try {
       const { attempt, result } = outcome;
-      this.attempts.inc({ result: result.success ? 'succeeded' : 'failed', status_class: statusClass(result.statusCode), trigger: attempt.trigger });
+      this.attempts.inc({ result: result.success ? Status.Succeeded : Status.Failed, status_class: statusClass(result.statusCode), trigger: attempt.trigger });
       this.duration.observe(result.durationMs / 1000);
     } catch (err) {
       // metrics must never break a delivery

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { Status } from '../delivery/attempt-status';
 
 /** The delivery queue and the webhook registry as one scrape sees them (all instances together: it is the database's view). */
 export interface QueueSnapshot {
@@ -19,7 +20,7 @@ SELECT q.pending, q.due, COALESCE(EXTRACT(EPOCH FROM now() - q.oldest_due_at), 0
 FROM (SELECT count(*) AS pending,
              count(*) FILTER (WHERE scheduled_at <= now()) AS due,
              min(scheduled_at) FILTER (WHERE scheduled_at <= now()) AS oldest_due_at
-      FROM webhook_logs WHERE status = 'pending') q`;
+      FROM webhook_logs WHERE status = '${Status.Pending}') q`;
 
 /** Runs the snapshot query, giving up after `timeoutMs` so a hung database cannot hang the scrape. */
 export async function readQueueSnapshot(db: DataSource, timeoutMs: number): Promise<QueueSnapshot> {

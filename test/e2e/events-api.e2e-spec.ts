@@ -5,7 +5,7 @@ import { returnedRows } from '../../src/database/query-result';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus';
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
-import { Sweeper } from '../../src/delivery/sweeper';
+import { Sweeper } from '../../src/delivery/queue/sweeper';
 import { EventsService } from '../../src/events/events.service';
 import { createTestApp, TestApp } from '../utils/test-app';
 

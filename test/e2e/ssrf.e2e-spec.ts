@@ -8,7 +8,7 @@
  * broken guard fails the test instead of sending a packet.
  */
 import { createServer, Server } from 'node:http';
-import { createAddressGuard } from '../../src/delivery/address-guard';
+import { createAddressGuard } from '../../src/delivery/sending/address-guard';
 import { CaptureServer } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 

@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import { AddressInfo, LookupFunction } from 'node:net';
 import { LookupAddress } from 'node:dns';
-import { BlockedAddressError, classifyAddress, createAddressGuard } from '../../src/delivery/address-guard';
+import { BlockedAddressError, classifyAddress, createAddressGuard } from '../../src/delivery/sending/address-guard';
 import type { Agent } from 'undici';
-import { createDeliveryAgent } from '../../src/delivery/delivery-agent';
+import { createDeliveryAgent } from '../../src/delivery/sending/delivery-agent';
 
 describe('classifyAddress', () => {
   it.each([

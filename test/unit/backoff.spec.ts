@@ -1,4 +1,4 @@
-import { nextAttemptDelayMs, parseRetryAfter, retryDelayMs } from '../../src/delivery/backoff';
+import { nextAttemptDelayMs, parseRetryAfter, retryDelayMs } from '../../src/delivery/queue/backoff';
 import { seededRandom } from '../../scripts/seeded-random';
 
 const SCHEDULE = [5_000, 300_000, 1_800_000, 7_200_000]; // 5s, 5m, 30m, 2h: 5 attempts in all

@@ -1,5 +1,5 @@
 import { ClaimLoop, ClaimReport, QueueView } from '../../src/delivery/queue/claim-loop';
-import { queueAfter } from '../../src/delivery/dispatcher';
+import { queueAfter } from '../../src/delivery/queue/dispatcher';
 
 /** A claim loop on a fake queue: claims resolve when the test says, deferred work runs when the test flushes it. */
 function harness() {

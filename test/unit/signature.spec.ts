@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { generateSecret, maskSecret, standardWebhooksKey } from '../../src/delivery/secret';
-import { atlasSignature, signDelivery, standardWebhookSignature } from '../../src/delivery/signature';
+import { atlasSignature, signDelivery, standardWebhookSignature } from '../../src/delivery/sending/signature';
 import { verifyWithPython } from '../utils/python-verifier';
 
 // The expected values below were computed once with python3 (hmac, hashlib, base64,

@@ -1,4 +1,4 @@
-import { WaitingRoom } from '../../src/delivery/waiting-room';
+import { WaitingRoom } from '../../src/delivery/queue/waiting-room';
 
 describe('WaitingRoom', () => {
   it('hands out a webhook’s attempts oldest first and forgets webhooks with none left', () => {

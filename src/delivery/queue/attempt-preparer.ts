@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EventsService } from '../../events/events.service';
 import { WebhooksService } from '../../webhooks/webhooks.service';
-import { AttemptStore } from '../attempt-store';
+import { AttemptStore } from './attempt-store';
 import type { ClaimedAttempt, PreparedAttempt } from '../attempt.types';
-import { buildEventBody } from '../event-body';
+import { buildEventBody } from '../sending/event-body';
 
 export interface Prepared {
   /** Ready to send, with their webhook, event and body (one body per event, shared by its attempts). */

@@ -1,6 +1,6 @@
 import type { Webhook } from '../../webhooks/webhook.entity';
 import type { ClaimedAttempt, SendResult } from '../attempt.types';
-import { nextAttemptDelayMs } from '../backoff';
+import { nextAttemptDelayMs } from './backoff';
 
 /**
  * When the next attempt of a failed delivery is due, or null for none:

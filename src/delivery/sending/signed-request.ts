@@ -1,8 +1,8 @@
 import type { Webhook } from '../../webhooks/webhook.entity';
 import type { WebhooksService } from '../../webhooks/webhooks.service';
 import type { ClaimedAttempt } from '../attempt.types';
-import { maskRecordedHeaders } from '../recorded-headers';
-import { signDelivery } from '../signature';
+import { maskRecordedHeaders } from './recorded-headers';
+import { signDelivery } from './signature';
 
 export interface SignedRequest {
   headers: Record<string, string>;

@@ -1,4 +1,4 @@
-import { canonicalString } from '../common/canonical-json';
+import { canonicalString } from '../../common/canonical-json';
 
 /**
  * The signed request body: the envelope `{"data", "event", "id", "timestamp"}`

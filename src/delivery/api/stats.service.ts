@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Webhook } from '../webhooks/webhook.entity';
-import { iso } from './log.presenter';
+import type { Webhook } from '../../webhooks/webhook.entity';
+import { iso } from './attempt.presenter';
+import { Status } from '../attempt-status';
 
 export interface WebhookStats {
   webhook_id: string;
@@ -38,28 +39,28 @@ export class StatsService {
     const since = new Date(Date.now() - hours * 3_600_000);
     const [[agg], byType, [queue]] = await Promise.all([
       this.db.query(
-        `SELECT count(*) FILTER (WHERE status IN ('succeeded','failed','cancelled')) AS total,
-                count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-                count(*) FILTER (WHERE status = 'failed') AS failed,
-                count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-                count(DISTINCT event_id) FILTER (WHERE status = 'succeeded') AS events_delivered,
+        `SELECT count(*) FILTER (WHERE status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}')) AS total,
+                count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded,
+                count(*) FILTER (WHERE status = '${Status.Failed}') AS failed,
+                count(*) FILTER (WHERE status = '${Status.Cancelled}') AS cancelled,
+                count(DISTINCT event_id) FILTER (WHERE status = '${Status.Succeeded}') AS events_delivered,
                 avg(duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS avg_ms,
                 percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS p95_ms
          FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2`,
         [webhook.id, since],
       ),
       this.db.query(
-        `SELECT event_type, count(*) AS total, count(*) FILTER (WHERE status = 'succeeded') AS succeeded, count(*) FILTER (WHERE status = 'failed') AS failed
-         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2 AND status IN ('succeeded','failed','cancelled') GROUP BY event_type ORDER BY event_type`,
+        `SELECT event_type, count(*) AS total, count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded, count(*) FILTER (WHERE status = '${Status.Failed}') AS failed
+         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2 AND status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}') GROUP BY event_type ORDER BY event_type`,
         [webhook.id, since],
       ),
       this.db.query(
-        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-                count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now()) AS due,
-                count(*) FILTER (WHERE status = 'sending') AS sending,
-                min(scheduled_at) FILTER (WHERE status = 'pending' AND scheduled_at <= now()) AS oldest_due_at,
-                count(DISTINCT event_id) FILTER (WHERE status = 'pending' AND attempt > 1) AS events_pending_retry
-         FROM webhook_logs WHERE webhook_id = $1 AND status IN ('pending','sending')`,
+        `SELECT count(*) FILTER (WHERE status = '${Status.Pending}') AS pending,
+                count(*) FILTER (WHERE status = '${Status.Pending}' AND scheduled_at <= now()) AS due,
+                count(*) FILTER (WHERE status = '${Status.Sending}') AS sending,
+                min(scheduled_at) FILTER (WHERE status = '${Status.Pending}' AND scheduled_at <= now()) AS oldest_due_at,
+                count(DISTINCT event_id) FILTER (WHERE status = '${Status.Pending}' AND attempt > 1) AS events_pending_retry
+         FROM webhook_logs WHERE webhook_id = $1 AND status IN ('${Status.Pending}','${Status.Sending}')`,
         [webhook.id],
       ),
     ]);

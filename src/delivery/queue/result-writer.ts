@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { WebhooksService } from '../webhooks/webhooks.service';
+import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, NewAttempt } from './attempt-store';
-import { AttemptOutcome } from './attempt.types';
+import { AttemptOutcome } from '../attempt.types';
 import { MicroBatcher } from './micro-batcher';
+import { Status } from '../attempt-status';
 
 const MAX_BATCH = 500;
 /**
@@ -85,7 +86,7 @@ export class ResultWriter {
       // element in the driver.
       await m.query(
         `UPDATE webhook_logs AS l SET
-           status = CASE WHEN v.success THEN 'succeeded' ELSE 'failed' END,
+           status = CASE WHEN v.success THEN '${Status.Succeeded}' ELSE '${Status.Failed}' END,
            success = v.success, status_code = v.status_code, duration_ms = v.duration_ms, error = v.error,
            request_headers = v.request_headers, response_headers = v.response_headers, response_body = v.response_body,
            next_retry_at = v.next_retry_at, started_at = v.started_at, finished_at = v.finished_at, locked_until = NULL

@@ -1,10 +1,10 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../../config/app-config';
 import { AddressGuard } from './address-guard';
-import { SendResult } from './attempt.types';
-import { parseRetryAfter } from './backoff';
+import { SendResult } from '../attempt.types';
+import { parseRetryAfter } from '../queue/backoff';
 import { createDeliveryAgent } from './delivery-agent';
 import { DeliveryAbort, describeRequestError } from './request-error';
 

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
-import { EventsService } from '../events/events.service';
-import type { EventBody } from '../events/events.types';
-import type { Webhook } from '../webhooks/webhook.entity';
-import { WebhooksService } from '../webhooks/webhooks.service';
+import { EVENT_RECORDED, EventRecordedPayload } from '../../events/event-bus';
+import { EventsService } from '../../events/events.service';
+import type { EventBody } from '../../events/events.types';
+import type { Webhook } from '../../webhooks/webhook.entity';
+import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
-import type { PreparedAttempt } from './attempt.types';
+import type { PreparedAttempt } from '../attempt.types';
 import { Dispatcher } from './dispatcher';
-import { buildEventBody } from './event-body';
+import { buildEventBody } from '../sending/event-body';
 import { MicroBatcher } from './micro-batcher';
 
 const MAX_BATCH = 200;

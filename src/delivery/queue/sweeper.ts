@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { AppConfig } from '../config/app-config';
-import { EventsService } from '../events/events.service';
+import { AppConfig } from '../../config/app-config';
+import { EventsService } from '../../events/events.service';
 import { AttemptStore } from './attempt-store';
 import { Dispatcher } from './dispatcher';
 import { FanOutService } from './fan-out.service';

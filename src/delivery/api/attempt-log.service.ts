@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LOG_LIST_COLUMNS, LogRow, LogView, presentLog } from './log.presenter';
+import { ATTEMPT_LIST_COLUMNS, StoredAttempt, AttemptView, presentAttempt } from './attempt.presenter';
 
-export interface LogFilter {
+export interface AttemptFilter {
   webhookId?: string;
   eventId?: string;
   success?: boolean;
@@ -18,8 +18,8 @@ export interface LogFilter {
 /** Counting stops here: beyond it `total` is a lower bound and `total_capped` is true. */
 export const COUNT_CAP = 10_000;
 
-export interface LogPage {
-  items: LogView[];
+export interface AttemptPage {
+  items: AttemptView[];
   total: number;
   total_capped: boolean;
   limit: number;
@@ -27,11 +27,11 @@ export interface LogPage {
 }
 
 @Injectable()
-export class LogsService {
+export class AttemptLogService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Newest first; uses (webhook_id, created_at) or (created_at). */
-  async list(filter: LogFilter): Promise<LogPage> {
+  async list(filter: AttemptFilter): Promise<AttemptPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown) => {
@@ -48,30 +48,31 @@ export class LogsService {
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const n = params.length;
     const [rows, [count]] = await Promise.all([
-      this.db.query(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      this.db.query(`SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
         ...params,
         filter.limit,
         filter.offset,
-      ]) as Promise<LogRow[]>,
+      ]) as Promise<StoredAttempt[]>,
       this.db.query(`SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_logs ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`, params) as Promise<
         Array<{ total: number }>
       >,
     ]);
     const capped = count.total > COUNT_CAP;
-    return { items: rows.map(presentLog), total: capped ? COUNT_CAP : count.total, total_capped: capped, limit: filter.limit, offset: filter.offset };
+    return { items: rows.map(presentAttempt), total: capped ? COUNT_CAP : count.total, total_capped: capped, limit: filter.limit, offset: filter.offset };
   }
 
   /** One attempt with its request and response. */
-  async findOne(webhookId: string, logId: string): Promise<LogRow | null> {
-    const [row] = await this.db.query<LogRow[]>(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId]);
+  async findOne(webhookId: string, logId: string): Promise<StoredAttempt | null> {
+    const [row] = await this.db.query<StoredAttempt[]>(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId]);
     return row ?? null;
   }
 
   /** Attempts of one event, oldest first (for GET /api/events/{id}). */
-  async forEvent(eventId: string): Promise<LogView[]> {
-    const rows = await this.db.query<LogRow[]>(`SELECT ${LOG_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`, [
-      eventId,
-    ]);
-    return rows.map(presentLog);
+  async forEvent(eventId: string): Promise<AttemptView[]> {
+    const rows = await this.db.query<StoredAttempt[]>(
+      `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`,
+      [eventId],
+    );
+    return rows.map(presentAttempt);
   }
 }

@@ -1,25 +1,31 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { WebhookEvent } from '../events/webhook-event.entity';
 import { Webhook } from '../webhooks/webhook.entity';
+import { ATTEMPT_STATUSES, AttemptStatus, QUEUED_SQL, Status } from './attempt-status';
 
-export type AttemptStatus = 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled';
+export type { AttemptStatus } from './attempt-status';
+
 export type AttemptTrigger = 'event' | 'test' | 'redeliver' | 'recover';
 
 /**
  * One row per delivery attempt, planned or done. Pending rows are the queue.
  * Foreign keys cascade: deleting a webhook or an expired event removes its attempts.
+ *
+ * The code calls these rows attempts throughout; the table is `webhook_logs`
+ * (and the routes `/logs`) because the ATLAS guide names them so.
  */
 @Entity({ name: 'webhook_logs' })
-@Index('idx_webhook_logs_due', ['scheduledAt'], { where: "status = 'pending'" })
-@Index('idx_webhook_logs_lease', ['lockedUntil'], { where: "status = 'sending'" })
+@Index('idx_webhook_logs_due', ['scheduledAt'], { where: `status = '${Status.Pending}'` })
+@Index('idx_webhook_logs_lease', ['lockedUntil'], { where: `status = '${Status.Sending}'` })
 // (webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id): written by hand in the
 // StatsIndexes migration (TypeORM cannot express INCLUDE), for the logs list and the stats aggregates.
 @Index('idx_webhook_logs_webhook_created', { synchronize: false })
-@Index('idx_webhook_logs_webhook_queue', ['webhookId'], { where: "status IN ('pending', 'sending')" })
+@Index('idx_webhook_logs_webhook_queue', ['webhookId'], { where: `status IN ${QUEUED_SQL}` })
+@Check('chk_webhook_logs_status', `status IN (${ATTEMPT_STATUSES.map((s) => `'${s}'`).join(', ')})`)
 @Index('idx_webhook_logs_created', ['createdAt'])
 @Index('idx_webhook_logs_event', ['eventId'])
 @Index('uq_webhook_logs_fanout', ['eventId', 'webhookId'], { unique: true, where: "attempt = 1 AND trigger = 'event'" })
-export class WebhookLog {
+export class Attempt {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -46,7 +52,7 @@ export class WebhookLog {
   @Column({ type: 'varchar', length: 16, default: 'event' })
   trigger: AttemptTrigger;
 
-  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  @Column({ type: 'varchar', length: 16, default: Status.Pending })
   status: AttemptStatus;
 
   /** null until the attempt is done. */

@@ -1,16 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AppError } from '../common/app-error';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { Roles } from '../common/roles.decorator';
-import { UuidParamPipe } from '../common/uuid-param.pipe';
-import { EventsService } from '../events/events.service';
-import { WebhooksService } from '../webhooks/webhooks.service';
+import { AppError } from '../../common/app-error';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { Roles } from '../../common/roles.decorator';
+import { UuidParamPipe } from '../../common/uuid-param.pipe';
+import { EventsService } from '../../events/events.service';
+import { WebhooksService } from '../../webhooks/webhooks.service';
 import {
-  LogDetailDto,
-  LogPageDto,
-  LogsQueryDto,
-  RecentLogsQueryDto,
+  AttemptDetailDto,
+  AttemptPageDto,
+  AttemptsQueryDto,
+  RecentAttemptsQueryDto,
   RecoverDto,
   RecoverResultDto,
   RedeliverResultDto,
@@ -19,12 +19,13 @@ import {
   TestResultDto,
   TypeCountDto,
 } from './delivery.dto';
-import { DeliveryService } from './delivery.service';
-import { buildEventBody } from './event-body';
-import { presentLog } from './log.presenter';
-import { maskRecordedHeaders } from './recorded-headers';
-import { LogPage, LogsService } from './logs.service';
+import { DeliveryService } from '../delivery.service';
+import { buildEventBody } from '../sending/event-body';
+import { presentAttempt } from './attempt.presenter';
+import { maskRecordedHeaders } from '../sending/recorded-headers';
+import { AttemptPage, AttemptLogService } from './attempt-log.service';
 import { StatsService, WebhookStats } from './stats.service';
+import { Status } from '../attempt-status';
 
 /** The delivery routes under /api/webhooks: test, logs, stats, redeliver, recover. */
 @ApiTags('Webhooks')
@@ -35,7 +36,7 @@ import { StatsService, WebhookStats } from './stats.service';
 export class DeliveryController {
   constructor(
     private readonly delivery: DeliveryService,
-    private readonly logs: LogsService,
+    private readonly logs: AttemptLogService,
     private readonly stats: StatsService,
     private readonly webhooks: WebhooksService,
     private readonly events: EventsService,
@@ -43,40 +44,40 @@ export class DeliveryController {
 
   @Get('logs/recent')
   @ApiOperation({ summary: 'Attempts across all webhooks in the last `hours` (default 24), newest first' })
-  @ApiResponse({ status: 200, type: LogPageDto })
+  @ApiResponse({ status: 200, type: AttemptPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
-  async recent(@Query() q: RecentLogsQueryDto): Promise<LogPage> {
+  async recent(@Query() q: RecentAttemptsQueryDto): Promise<AttemptPage> {
     const since = new Date(Date.now() - q.hours * 3_600_000);
     return this.logs.list({ ...this.filters(q), since: q.since && q.since > since ? q.since : since });
   }
 
   @Get(':id/logs')
   @ApiOperation({ summary: "A webhook's attempts, newest first" })
-  @ApiResponse({ status: 200, type: LogPageDto })
+  @ApiResponse({ status: 200, type: AttemptPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
-  async list(@Param('id', new UuidParamPipe('id')) id: string, @Query() q: LogsQueryDto): Promise<LogPage> {
+  async list(@Param('id', new UuidParamPipe('id')) id: string, @Query() q: AttemptsQueryDto): Promise<AttemptPage> {
     await this.webhooks.getOrFail(id);
     return this.logs.list({ ...this.filters(q), webhookId: id, since: q.since });
   }
 
   @Get(':id/logs/:logId')
   @ApiOperation({ summary: 'One attempt with its request and (truncated) response' })
-  @ApiResponse({ status: 200, type: LogDetailDto })
+  @ApiResponse({ status: 200, type: AttemptDetailDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })
-  async detail(@Param('id', new UuidParamPipe('id')) id: string, @Param('logId', new UuidParamPipe('log_id')) logId: string): Promise<LogDetailDto> {
+  async detail(@Param('id', new UuidParamPipe('id')) id: string, @Param('logId', new UuidParamPipe('log_id')) logId: string): Promise<AttemptDetailDto> {
     await this.webhooks.getOrFail(id);
     const row = await this.logs.findOne(id, logId);
     if (!row) throw new AppError('LOG_NOT_FOUND', `No attempt ${logId} for webhook ${id}`);
     const event = (await this.events.bodiesFor([row.event_id])).get(row.event_id);
     return {
-      ...presentLog(row),
+      ...presentAttempt(row),
       request_headers: row.request_headers ? maskRecordedHeaders(row.request_headers) : null,
       request_body: event ? buildEventBody(row.event_id, event.type, event.createdAt, event.payloadText) : null,
       response_headers: row.response_headers ?? null,
       response_body: row.response_body ?? null,
-    } as LogDetailDto;
+    } as AttemptDetailDto;
   }
 
   @Get(':id/stats')
@@ -110,7 +111,7 @@ export class DeliveryController {
   @ApiResponse({ status: 404, type: ErrorResponseDto })
   async redeliver(@Param('id', new UuidParamPipe('id')) id: string, @Param('logId', new UuidParamPipe('log_id')) logId: string): Promise<RedeliverResultDto> {
     const a = await this.delivery.redeliver(id, logId);
-    return { log_id: a.id, attempt: a.attempt, status: 'sending' };
+    return { log_id: a.id, attempt: a.attempt, status: Status.Sending };
   }
 
   @Post(':id/recover')
@@ -126,7 +127,7 @@ export class DeliveryController {
     return this.delivery.recover(id, body.since);
   }
 
-  private filters(q: LogsQueryDto) {
+  private filters(q: AttemptsQueryDto) {
     return { success: q.success, status: q.status, eventType: q.event_type, until: q.until, limit: q.limit, offset: q.offset };
   }
 }

@@ -1,10 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AppError } from '../common/app-error';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { UuidParamPipe } from '../common/uuid-param.pipe';
-import { EventsService } from '../events/events.service';
-import { LogsService } from './logs.service';
+import { AppError } from '../../common/app-error';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { UuidParamPipe } from '../../common/uuid-param.pipe';
+import { EventsService } from '../../events/events.service';
+import { AttemptLogService } from './attempt-log.service';
 
 /** `GET /api/events/{id}`: the event with its attempts per webhook (delivery knows the attempts). */
 @ApiTags('Events')
@@ -13,7 +13,7 @@ import { LogsService } from './logs.service';
 export class EventDetailController {
   constructor(
     private readonly events: EventsService,
-    private readonly logs: LogsService,
+    private readonly logs: AttemptLogService,
   ) {}
 
   @Get(':id')

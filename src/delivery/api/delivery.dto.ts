@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { PageOf } from '../common/page.dto';
-import { PageQueryDto } from '../common/page-query.dto';
+import { PageOf } from '../../common/page.dto';
+import { ATTEMPT_STATUSES } from '../attempt-status';
+import { PageQueryDto } from '../../common/page-query.dto';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toDate = ({ value }: { value: unknown }) => {
@@ -15,9 +16,7 @@ const toDate = ({ value }: { value: unknown }) => {
   return Number.isNaN(d.getTime()) ? value : d;
 };
 
-export const ATTEMPT_STATUSES = ['pending', 'sending', 'succeeded', 'failed', 'cancelled'] as const;
-
-export class LogsQueryDto extends PageQueryDto {
+export class AttemptsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only successful (true) or unsuccessful (false) attempts' })
   @IsOptional()
   @Transform(toBoolean)
@@ -48,7 +47,7 @@ export class LogsQueryDto extends PageQueryDto {
   until?: Date;
 }
 
-export class RecentLogsQueryDto extends LogsQueryDto {
+export class RecentAttemptsQueryDto extends AttemptsQueryDto {
   @ApiPropertyOptional({ default: 24, minimum: 1, maximum: 8760 })
   @Type(() => Number)
   @IsInt({ message: 'hours must be a whole number' })
@@ -73,7 +72,7 @@ export class RecoverDto {
   since: Date;
 }
 
-export class LogDto {
+export class AttemptDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) webhook_id: string;
   @ApiProperty({ format: 'uuid' }) event_id: string;
@@ -92,7 +91,7 @@ export class LogDto {
   @ApiProperty({ nullable: true, type: String }) finished_at: string | null;
 }
 
-export class LogDetailDto extends LogDto {
+export class AttemptDetailDto extends AttemptDto {
   @ApiProperty({ nullable: true, type: Object, description: 'Headers sent (signatures included)' }) request_headers: Record<string, string> | null;
   @ApiProperty({ description: 'The exact body sent (signed bytes)' }) request_body: string | null;
   @ApiProperty({ nullable: true, type: Object }) response_headers: Record<string, string> | null;
@@ -100,7 +99,7 @@ export class LogDetailDto extends LogDto {
 }
 
 /** `total` counts up to 10000 matching attempts. */
-export class LogPageDto extends PageOf(LogDto) {
+export class AttemptPageDto extends PageOf(AttemptDto) {
   @ApiProperty({ description: 'true when there are more than 10000 and total stopped counting' }) total_capped: boolean;
 }
 

@@ -1,17 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { WebhooksService } from '../webhooks/webhooks.service';
+import { AppConfig } from '../../config/app-config';
+import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore } from './attempt-store';
-import { AttemptOutcome, ClaimedAttempt, PreparedAttempt, SendResult } from './attempt.types';
-import { DeliveryObserver } from './delivery-observer';
-import { AttemptPreparer } from './queue/attempt-preparer';
-import { ClaimLoop, ClaimReport, QueueView } from './queue/claim-loop';
-import { nextRetryAt } from './queue/retry-policy';
-import { Slots } from './queue/slots';
+import { AttemptOutcome, ClaimedAttempt, PreparedAttempt, SendResult } from '../attempt.types';
+import { DeliveryObserver } from '../delivery-observer';
+import { AttemptPreparer } from './attempt-preparer';
+import { ClaimLoop, ClaimReport, QueueView } from './claim-loop';
+import { nextRetryAt } from './retry-policy';
+import { Slots } from './slots';
 import { ResultWriter } from './result-writer';
-import { signedRequest } from './sending/signed-request';
+import { signedRequest } from '../sending/signed-request';
 import { WaitingRoom } from './waiting-room';
-import { WebhookSender } from './webhook-sender';
+import { WebhookSender } from '../sending/webhook-sender';
 
 const CLAIM_BATCH = 200;
 /** Results waiting to be written beyond which no more attempts are claimed. */

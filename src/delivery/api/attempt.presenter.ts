@@ -1,5 +1,5 @@
 /** A `webhook_logs` row as the raw queries return it. */
-export interface LogRow {
+export interface StoredAttempt {
   id: string;
   webhook_id: string;
   event_id: string;
@@ -22,12 +22,12 @@ export interface LogRow {
 }
 
 /** Column list for the list views (no large columns). */
-export const LOG_LIST_COLUMNS =
+export const ATTEMPT_LIST_COLUMNS =
   'id, webhook_id, event_id, event_type, attempt, trigger, status, success, status_code, duration_ms, error, scheduled_at, next_retry_at, created_at, started_at, finished_at';
 
 export const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-export function presentLog(row: LogRow) {
+export function presentAttempt(row: StoredAttempt) {
   return {
     id: row.id,
     webhook_id: row.webhook_id,
@@ -48,4 +48,4 @@ export function presentLog(row: LogRow) {
   };
 }
 
-export type LogView = ReturnType<typeof presentLog>;
+export type AttemptView = ReturnType<typeof presentAttempt>;

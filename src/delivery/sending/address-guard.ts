@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { BlockList, isIP, LookupFunction } from 'node:net';
-import { blockListOf } from '../config/cidr';
+import { blockListOf } from '../../config/cidr';
 
 /**
  * SSRF protection for outgoing deliveries (DESIGN §5): a webhook URL must not

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { affectedRows, returnedRows } from '../database/query-result';
-import { ClaimedAttempt } from './attempt.types';
-import type { AttemptTrigger } from './webhook-log.entity';
+import { affectedRows, returnedRows } from '../../database/query-result';
+import { ClaimedAttempt } from '../attempt.types';
+import type { AttemptTrigger } from '../attempt.entity';
+import { Status } from '../attempt-status';
 
 interface AttemptRow {
   id: string;
@@ -64,7 +65,7 @@ export class AttemptStore {
     const result: AttemptRow[] = await manager.query(
       `${prefix}
        INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, locked_until, started_at)
-       SELECT w, e, t, a, tr, CASE WHEN c THEN 'sending' ELSE 'pending' END, COALESCE(s, now()),
+       SELECT w, e, t, a, tr, CASE WHEN c THEN '${Status.Sending}' ELSE '${Status.Pending}' END, COALESCE(s, now()),
               CASE WHEN c THEN now() + make_interval(secs => $8::double precision / 1000) END,
               CASE WHEN c THEN now() END
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::timestamptz[]) AS x(w, e, t, a, tr, c, s)
@@ -82,7 +83,7 @@ export class AttemptStore {
         ...extra,
       ],
     );
-    return result.map((r) => ({ ...toClaimed(r), claimed: r.status === 'sending' }));
+    return result.map((r) => ({ ...toClaimed(r), claimed: r.status === Status.Sending }));
   }
 
   /**
@@ -105,15 +106,15 @@ export class AttemptStore {
       // reading the index in scheduled_at order up to the limit (about 1 ms).
       await m.query('SET LOCAL enable_bitmapscan = off');
       return m.query(
-        `UPDATE webhook_logs SET status = 'sending', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
-         WHERE status = 'pending' AND id IN (
+        `UPDATE webhook_logs SET status = '${Status.Sending}', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
+         WHERE status = '${Status.Pending}' AND id IN (
            SELECT id FROM webhook_logs
            WHERE id IN (
              SELECT ranked.id FROM (
                SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
                FROM (
                  SELECT id, webhook_id, scheduled_at FROM webhook_logs
-                 WHERE status = 'pending' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
+                 WHERE status = '${Status.Pending}' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
                  ORDER BY scheduled_at
                  LIMIT $1 * 4
                ) AS due
@@ -136,9 +137,9 @@ export class AttemptStore {
    */
   async requeueExpiredLeases(limit = 1000): Promise<number> {
     const res = await this.db.query(
-      `UPDATE webhook_logs SET status = 'pending', locked_until = NULL, started_at = NULL, scheduled_at = now()
+      `UPDATE webhook_logs SET status = '${Status.Pending}', locked_until = NULL, started_at = NULL, scheduled_at = now()
        WHERE id IN (
-         SELECT id FROM webhook_logs WHERE status = 'sending' AND locked_until < now()
+         SELECT id FROM webhook_logs WHERE status = '${Status.Sending}' AND locked_until < now()
          LIMIT $1 FOR UPDATE SKIP LOCKED)`,
       [limit],
     );
@@ -149,8 +150,8 @@ export class AttemptStore {
   async release(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.query(
-      `UPDATE webhook_logs SET status = 'pending', locked_until = NULL, started_at = NULL
-       WHERE id = ANY($1::uuid[]) AND status = 'sending'`,
+      `UPDATE webhook_logs SET status = '${Status.Pending}', locked_until = NULL, started_at = NULL
+       WHERE id = ANY($1::uuid[]) AND status = '${Status.Sending}'`,
       [ids],
     );
   }
@@ -161,8 +162,8 @@ export class AttemptStore {
    */
   async cancelPending(webhookId: string, disabledReason: string | null): Promise<number> {
     const res = await this.db.query(
-      `UPDATE webhook_logs SET status = 'cancelled', success = false, error = $2, finished_at = now(), locked_until = NULL
-       WHERE webhook_id = $1 AND status = 'pending'`,
+      `UPDATE webhook_logs SET status = '${Status.Cancelled}', success = false, error = $2, finished_at = now(), locked_until = NULL
+       WHERE webhook_id = $1 AND status = '${Status.Pending}'`,
       [webhookId, `cancelled: webhook disabled (${disabledReason ?? 'by an operator'})`],
     );
     return affectedRows(res);
@@ -171,7 +172,7 @@ export class AttemptStore {
   /** Which of these events still have queued work (an attempt pending or sending). */
   async eventsWithQueuedWork(manager: EntityManager, eventIds: string[]): Promise<string[]> {
     const rows = await manager.query<Array<{ event_id: string }>>(
-      `SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('pending', 'sending')`,
+      `SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('${Status.Pending}', '${Status.Sending}')`,
       [eventIds],
     );
     return rows.map((r) => r.event_id);
