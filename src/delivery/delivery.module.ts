@@ -9,6 +9,7 @@ import { DeliveryService } from './delivery.service';
 import { Dispatcher } from './queue/dispatcher';
 import { EventDetailController } from './api/event-detail.controller';
 import { FanOutService } from './queue/fan-out.service';
+import { QueueSnapshotService } from './api/queue-snapshot.service';
 import { AttemptLogService } from './api/attempt-log.service';
 import { AttemptPreparer } from './queue/attempt-preparer';
 import { ResultWriter } from './queue/result-writer';
@@ -34,7 +35,8 @@ import { WebhookSender } from './sending/webhook-sender';
     AttemptLogService,
     StatsService,
     RetentionJob,
+    QueueSnapshotService,
   ],
-  exports: [DeliveryObserver, Dispatcher, Sweeper],
+  exports: [DeliveryObserver, Dispatcher, Sweeper, QueueSnapshotService],
 })
 export class DeliveryModule {}

@@ -80,18 +80,14 @@ export class EventsService {
   }
 
   /**
-   * The fan-out claim, as the body of a data-modifying CTE for a statement
-   * that also writes what the fan-out produces (one atomic statement: no
-   * transaction round trips on the delivery path). It marks the events in
-   * the uuid[] parameter `idsParam` fanned out and returns `id, type` of those
-   * it marked: events already fanned out, and events another fan-out is
-   * marking right now (row locked), are left out (SKIP LOCKED). Attempt
-   * inserts (their foreign key checks) do not hold it up.
+   * Marks events fanned out (those not marked yet; the first mark's time
+   * stays). The fan-out calls it once their attempts are inserted: an event
+   * left unmarked by a crash in between is fanned out again by the sweeper,
+   * which adds only the attempts that were missing.
    */
-  fanOutClaimSql(idsParam: string): string {
-    return `UPDATE webhook_events SET fanned_out_at = now()
-         WHERE id IN (SELECT id FROM webhook_events WHERE id = ANY(${idsParam}) AND fanned_out_at IS NULL FOR NO KEY UPDATE SKIP LOCKED)
-         RETURNING id, type`;
+  async markFannedOut(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL`, [ids]);
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */

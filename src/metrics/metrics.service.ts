@@ -1,8 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import type { AttemptOutcome } from '../delivery/attempt.types';
 import { AttemptListener, DeliveryObserver } from '../delivery/delivery-observer';
 import type { PreparedAttempt } from '../delivery/attempt.types';
@@ -10,8 +8,12 @@ import { Dispatcher } from '../delivery/queue/dispatcher';
 import { Sweeper } from '../delivery/queue/sweeper';
 import { EVENT_RECORDED, EventRecordedPayload } from '../events/event-bus';
 import { DURATION_BUCKETS_SECONDS, statusClass } from './attempt-labels';
-import { QueueSnapshot, readQueueSnapshot } from './queue-snapshot';
+import { QueueSnapshot, QueueSnapshotService } from '../delivery/api/queue-snapshot.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { Status } from '../delivery/attempt-status';
+
+/** What one scrape reads from the database: the queue (delivery's) and the disabled webhooks (the registry's). */
+type ScrapeSnapshot = QueueSnapshot & { disabledWebhooks: number };
 
 /** A scrape waits at most this long for the queue query. */
 const SNAPSHOT_TIMEOUT_MS = 2000;
@@ -34,11 +36,12 @@ export class MetricsService implements OnModuleInit, AttemptListener {
   private readonly attempts: Counter<'result' | 'status_class' | 'trigger'>;
   private readonly duration: Histogram;
   private readonly eventsRecorded: Counter<'type'>;
-  private snapshotInFlight: Promise<QueueSnapshot | null> | null = null;
+  private snapshotInFlight: Promise<ScrapeSnapshot | null> | null = null;
   private lastSnapshotError: string | null = null;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly queue: QueueSnapshotService,
+    private readonly webhooks: WebhooksService,
     private readonly observer: DeliveryObserver,
     dispatcher: Dispatcher,
     sweeper: Sweeper,
@@ -67,7 +70,7 @@ export class MetricsService implements OnModuleInit, AttemptListener {
     });
 
     const snapshot = () => this.snapshot();
-    const fromSnapshot = (name: string, help: string, pick: (s: QueueSnapshot) => number) =>
+    const fromSnapshot = (name: string, help: string, pick: (s: ScrapeSnapshot) => number) =>
       new Gauge({
         name,
         help,
@@ -172,12 +175,12 @@ export class MetricsService implements OnModuleInit, AttemptListener {
    * one scrape runs before any of them resolves, so they share one query.
    * null when the database did not answer.
    */
-  private snapshot(): Promise<QueueSnapshot | null> {
+  private snapshot(): Promise<ScrapeSnapshot | null> {
     if (!this.snapshotInFlight) {
-      this.snapshotInFlight = readQueueSnapshot(this.db, SNAPSHOT_TIMEOUT_MS)
-        .then((s) => {
+      this.snapshotInFlight = Promise.all([this.queue.read(SNAPSHOT_TIMEOUT_MS), this.webhooks.countDisabled()])
+        .then(([q, disabledWebhooks]) => {
           this.lastSnapshotError = null;
-          return s;
+          return { ...q, disabledWebhooks };
         })
         .catch((err: Error) => {
           if (err.message !== this.lastSnapshotError) this.logger.warn(`Queue metrics unavailable: ${err.message}`);

@@ -124,6 +124,11 @@ export class WebhooksService {
     return webhook;
   }
 
+  /** How many webhooks are disabled (for the metrics). */
+  async countDisabled(): Promise<number> {
+    return this.webhooks.count({ where: { enabled: false } });
+  }
+
   /**
    * Records a batch of finished attempts in one statement: last_* timestamps,
    * the failure streak (results applied in time order per webhook) and the

@@ -1,7 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { execFileSync } from 'node:child_process';
-import { DataSource, EntityManager } from 'typeorm';
-import { returnedRows } from '../../src/database/query-result';
+import { DataSource } from 'typeorm';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus';
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
@@ -381,37 +380,17 @@ describe('Events API (e2e)', () => {
       expect(old15).toContain(older);
       expect(old15).not.toContain(newer);
 
-      // the fan-out's claim (the CTE body its insert statement wraps), on its own in a transaction
-      const claim = async (m: EntityManager, ids: string[]) => returnedRows(await m.query(events.fanOutClaimSql('$1::uuid[]'), [ids]));
-      const holder = db.createQueryRunner();
-      await holder.connect();
-      await holder.startTransaction();
-      try {
-        // as another instance's fan-out holds them while it marks them: this one skips them instead of waiting
-        await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE`, [[older, newer]]);
-        expect(await db.transaction((m) => claim(m, [older, newer]))).toEqual([]);
-        // the lock holder claims one, which marks it fanned out
-        expect(await claim(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
-        await holder.commitTransaction();
-      } finally {
-        if (holder.isTransactionActive) await holder.rollbackTransaction();
-        await holder.release();
-      }
-      expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
-      expect(await db.transaction((m) => claim(m, [older]))).toEqual([]);
-      expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
-
-      // an attempt being inserted for an event (its foreign key check holds a key-share lock) does not hold the claim up
-      const inserting = db.createQueryRunner();
-      await inserting.connect();
-      await inserting.startTransaction();
-      try {
-        await inserting.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, [newer]);
-        expect(await db.transaction((m) => claim(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
-      } finally {
-        await inserting.rollbackTransaction();
-        await inserting.release();
-      }
+      // the fan-out marks them once their attempts are in: once only, the first time stays
+      await events.markFannedOut([older]);
+      const first = (await storedRow(older)).fanned_out_at as Date;
+      expect(first).toBeInstanceOf(Date);
+      await db.query(`UPDATE webhook_events SET fanned_out_at = fanned_out_at - interval '1 hour' WHERE id = $1`, [older]);
+      await events.markFannedOut([older, newer]);
+      expect(((await storedRow(older)).fanned_out_at as Date).getTime()).toBe(first.getTime() - 3_600_000);
+      expect((await storedRow(newer)).fanned_out_at).toBeInstanceOf(Date);
+      expect(await events.findUnfannedIds(1000, 0)).not.toEqual(expect.arrayContaining([older]));
+      expect(await events.findUnfannedIds(1000, 0)).not.toEqual(expect.arrayContaining([newer]));
+      await expect(events.markFannedOut([])).resolves.toBeUndefined();
     });
 
     it('deleteOlderThan deletes fanned-out events one batch at a time, in created_at order, and keeps what stillNeeded names', async () => {

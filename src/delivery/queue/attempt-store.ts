@@ -51,14 +51,14 @@ export class AttemptStore {
   }
 
   /**
-   * A fan-out in one atomic statement: `claimSql` (EventsService.fanOutClaimSql)
-   * marks the events `eventIds` fanned out, and only the rows of the events it
-   * marked are inserted (none for events already fanned out or being fanned
-   * out elsewhere). Events with no rows are marked too.
+   * The attempts of a fan-out, in one statement. The first attempt of an
+   * event at a webhook is unique (uq_webhook_logs_fanout): a second fan-out of
+   * the same event, on this instance or another, adds only what was missing,
+   * and only the rows inserted are returned.
    */
-  insertForClaimedEvents(rows: NewAttempt[], leaseMs: number, eventIds: string[], claimSql: (idsParam: string) => string): Promise<InsertedAttempt[]> {
-    if (eventIds.length === 0) return Promise.resolve([]);
-    return this.insertRows(this.db.manager, `WITH claimed AS (${claimSql('$9::uuid[]')})`, 'WHERE x.e IN (SELECT id FROM claimed)', rows, [leaseMs, eventIds]);
+  insertFanOut(rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.insertRows(this.db.manager, '', '', rows, [leaseMs]);
   }
 
   private async insertRows(manager: EntityManager, prefix: string, where: string, rows: NewAttempt[], extra: unknown[]): Promise<InsertedAttempt[]> {

@@ -14,12 +14,13 @@ import { MicroBatcher } from './micro-batcher';
 const MAX_BATCH = 200;
 
 /**
- * Turns recorded events into attempts: in one statement, one pending
- * `webhook_logs` row per enabled matching webhook, and the event marked fanned
- * out (an event already fanned out, or locked by another instance, is skipped:
- * idempotent). Attempts this instance has room for are created already
- * claimed and sent at once; the rest wait in the queue for a claim.
- * Events arriving together are fanned out in one batch.
+ * Turns recorded events into attempts: in one statement, one attempt per
+ * enabled matching webhook, then the events marked fanned out. Idempotent:
+ * an event's first attempt at a webhook is unique, so a second fan-out (the
+ * sweeper after a crash, another instance) adds only what is missing.
+ * Attempts this instance has room for are created already claimed and sent
+ * at once; the rest wait in the queue for a claim. Events arriving together
+ * are fanned out in one batch.
  */
 @Injectable()
 export class FanOutService {
@@ -57,9 +58,9 @@ export class FanOutService {
   }
 
   /**
-   * Fans out the given events (those still unfanned); returns the attempts
-   * created. Two round trips: the subscribers of the batch's types, then one
-   * statement that marks the events and inserts their attempts.
+   * Fans out the given events; returns the attempts created. Three round
+   * trips: the subscribers of the batch's types, the attempts' insert, the
+   * events' mark (the last two each in its own module).
    */
   async fanOut(eventIds: string[]): Promise<number> {
     if (eventIds.length === 0) return 0;
@@ -76,7 +77,7 @@ export class FanOutService {
     }
     let created: InsertedAttempt[];
     try {
-      created = await this.store.insertForClaimedEvents(rows, this.dispatcher.lease, [...bodies.keys()], (param) => this.events.fanOutClaimSql(param));
+      created = await this.store.insertFanOut(rows, this.dispatcher.lease);
     } catch (err) {
       reserved.forEach((w) => this.dispatcher.unreserve(w));
       throw err;
@@ -89,7 +90,14 @@ export class FanOutService {
     for (const a of claimed) unused.set(a.webhookId, (unused.get(a.webhookId) ?? 0) - 1);
     // reservations whose row was not inserted (the event was fanned out elsewhere) are given back
     for (const [w, n] of unused) for (let i = 0; i < n; i++) this.dispatcher.unreserve(w);
-    if (claimed.length === 0) return created.length;
+    if (claimed.length > 0) this.startClaimed(claimed, bodies, subscribers);
+    // after the inserts, not with them: a crash in between leaves the events to the sweeper, whose
+    // second fan-out adds only what is missing
+    await this.events.markFannedOut([...bodies.keys()]);
+    return created.length;
+  }
+
+  private startClaimed(claimed: InsertedAttempt[], bodies: Map<string, EventBody>, subscribers: Map<string, Webhook[]>): void {
     const hooks = new Map<string, Webhook>();
     for (const list of subscribers.values()) for (const w of list) hooks.set(w.id, w);
     const builtBodies = new Map<string, string>();
@@ -104,7 +112,6 @@ export class FanOutService {
       prepared.push({ attempt: a, webhook: hooks.get(a.webhookId)!, event, body });
     }
     this.dispatcher.start(prepared);
-    return created.length;
   }
 
   /** The stored bodies of the events: handed over by the bus, or read (the sweeper's events); unknown ids are left out. */
