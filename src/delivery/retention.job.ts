@@ -24,7 +24,15 @@ const LOG_EVERY_BATCHES = 20;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The session-level advisory lock that keeps retention to one instance at a
+ * time (any 64-bit number no other code uses; the migrations have their own).
+ */
+export const RETENTION_LOCK_KEY = '4705233031416481102';
+
 export interface RetentionResult {
+  /** True when another instance held the retention lock: this run did nothing. */
+  skipped?: true;
   /** Attempts (webhook_logs rows) deleted directly. */
   attempts: number;
   /** Events deleted (attempts they still had went with them through the foreign key cascade). */
@@ -70,13 +78,37 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     this.stopped = true;
     if (this.scheduler.doesExist('timeout', RETENTION_FIRST_RUN)) this.scheduler.deleteTimeout(RETENTION_FIRST_RUN);
     if (this.scheduler.doesExist('interval', RETENTION_INTERVAL)) this.scheduler.deleteInterval(RETENTION_INTERVAL);
+    // a failed run was logged where it failed (runScheduled); shutdown only waits for it to end
     await this.running?.catch(() => undefined);
   }
 
-  /** One full pass (a pass already in progress is shared, not doubled). */
+  /**
+   * One full pass (a pass already in progress here is shared, not doubled),
+   * under the retention lock: when another instance holds it, this pass is
+   * skipped rather than run beside it.
+   */
   runOnce(): Promise<RetentionResult> {
-    if (!this.running) this.running = this.purge().finally(() => (this.running = null));
+    if (!this.running) this.running = this.purgeLocked().finally(() => (this.running = null));
     return this.running;
+  }
+
+  private async purgeLocked(): Promise<RetentionResult> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RETENTION_LOCK_KEY])) as Array<{ locked: boolean }>;
+      if (!locked) {
+        this.logger.log('Retention: another instance is running it; skipped');
+        return { skipped: true, attempts: 0, events: 0 };
+      }
+      try {
+        return await this.purge();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]);
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   private async runScheduled(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { RETENTION_BATCH, RETENTION_INTERVAL, RetentionJob } from '../../src/delivery/retention.job';
+import { RETENTION_BATCH, RETENTION_INTERVAL, RETENTION_LOCK_KEY, RetentionJob } from '../../src/delivery/retention.job';
 import { EventsService } from '../../src/events/events.service';
 import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -100,6 +100,28 @@ describe('Retention (e2e)', () => {
 
     // a second pass has nothing left to do
     await expect(job.runOnce()).resolves.toEqual({ attempts: 0, events: 0 });
+  });
+
+  it('runs on one instance at a time: while another holds the retention lock, a pass is skipped and deletes nothing', async () => {
+    const old = await insertEvent(45, 'locked-out');
+    await insertAttempts(old, 2, 45, 'failed');
+    const job = t.app.get(RetentionJob);
+    const other = db.createQueryRunner(); // another instance's session, holding the lock
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1::bigint)', [RETENTION_LOCK_KEY]);
+      await expect(job.runOnce()).resolves.toEqual({ skipped: true, attempts: 0, events: 0 });
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old])).toBe(2);
+      await other.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]);
+      await expect(job.runOnce()).resolves.toEqual({ attempts: 2, events: 1 });
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old])).toBe(0);
+      // the lock is released after a pass: another instance can take it
+      const [{ locked }] = await other.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RETENTION_LOCK_KEY]);
+      expect(locked).toBe(true);
+      await other.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]);
+    } finally {
+      await other.release();
+    }
   });
 
   it('runs on a schedule on worker instances only', async () => {
