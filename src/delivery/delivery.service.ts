@@ -89,7 +89,7 @@ export class DeliveryService {
   async recover(webhookId: string, since: Date): Promise<{ queued: number; limit: number; since: string }> {
     await this.webhooks.getOrFail(webhookId);
     this.logger.log({ msg: 'recover started', webhook_id: webhookId, since: since.toISOString() });
-    const res = await this.db.query(
+    const res: unknown = await this.db.query(
       `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
        SELECT $1, event_id, max(event_type), max(attempt) + 1, 'recover', '${Status.Pending}', now()
        FROM webhook_logs

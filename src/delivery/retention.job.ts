@@ -163,7 +163,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** One batch of finished attempts (never pending or sending) created before `cutoff`. */
   private async deleteAttempts(cutoff: Date): Promise<number> {
-    const res = await this.db.query(
+    const res: unknown = await this.db.query(
       `DELETE FROM webhook_logs WHERE id IN (
          SELECT id FROM webhook_logs
          WHERE created_at < $1 AND status NOT IN ('${Status.Pending}', '${Status.Sending}')

@@ -48,14 +48,14 @@ export class AttemptLogService {
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const n = params.length;
     const [rows, [count]] = await Promise.all([
-      this.db.query(`SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
-        ...params,
-        filter.limit,
-        filter.offset,
-      ]) as Promise<StoredAttempt[]>,
-      this.db.query(`SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_logs ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`, params) as Promise<
-        Array<{ total: number }>
-      >,
+      this.db.query<StoredAttempt[]>(
+        `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...params, filter.limit, filter.offset],
+      ),
+      this.db.query<Array<{ total: number }>>(
+        `SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_logs ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`,
+        params,
+      ),
     ]);
     const capped = count.total > COUNT_CAP;
     return { items: rows.map(presentAttempt), total: capped ? COUNT_CAP : count.total, total_capped: capped, limit: filter.limit, offset: filter.offset };

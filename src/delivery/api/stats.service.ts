@@ -37,8 +37,9 @@ export class StatsService {
   /** Aggregates over the window in one scan of (webhook_id, created_at); the queue over all time. */
   async forWebhook(webhook: Webhook, hours: number): Promise<WebhookStats> {
     const since = new Date(Date.now() - hours * 3_600_000);
+    type Count = string | null;
     const [[agg], byType, [queue]] = await Promise.all([
-      this.db.query(
+      this.db.query<Array<{ total: Count; succeeded: Count; failed: Count; cancelled: Count; events_delivered: Count; avg_ms: Count; p95_ms: Count }>>(
         `SELECT count(*) FILTER (WHERE status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}')) AS total,
                 count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded,
                 count(*) FILTER (WHERE status = '${Status.Failed}') AS failed,
@@ -49,12 +50,12 @@ export class StatsService {
          FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2`,
         [webhook.id, since],
       ),
-      this.db.query(
+      this.db.query<Array<{ event_type: string; total: string; succeeded: string; failed: string }>>(
         `SELECT event_type, count(*) AS total, count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded, count(*) FILTER (WHERE status = '${Status.Failed}') AS failed
          FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2 AND status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}') GROUP BY event_type ORDER BY event_type`,
         [webhook.id, since],
       ),
-      this.db.query(
+      this.db.query<Array<{ pending: Count; due: Count; sending: Count; oldest_due_at: Date | null; events_pending_retry: Count }>>(
         `SELECT count(*) FILTER (WHERE status = '${Status.Pending}') AS pending,
                 count(*) FILTER (WHERE status = '${Status.Pending}' AND scheduled_at <= now()) AS due,
                 count(*) FILTER (WHERE status = '${Status.Sending}') AS sending,
@@ -81,12 +82,7 @@ export class StatsService {
       avg_duration_ms: agg.avg_ms === null ? null : Math.round(Number(agg.avg_ms) * 10) / 10,
       p95_duration_ms: agg.p95_ms === null ? null : Math.round(Number(agg.p95_ms) * 10) / 10,
       queue: { pending: num(queue.pending), due: num(queue.due), sending: num(queue.sending), oldest_due_at: iso(queue.oldest_due_at) },
-      by_event_type: Object.fromEntries(
-        (byType as Array<{ event_type: string; total: string; succeeded: string; failed: string }>).map((r) => [
-          r.event_type,
-          { total: num(r.total), succeeded: num(r.succeeded), failed: num(r.failed) },
-        ]),
-      ),
+      by_event_type: Object.fromEntries(byType.map((r) => [r.event_type, { total: num(r.total), succeeded: num(r.succeeded), failed: num(r.failed) }])),
       last_triggered_at: iso(webhook.lastTriggeredAt),
       last_success_at: iso(webhook.lastSuccessAt),
       last_failure_at: iso(webhook.lastFailureAt),

@@ -100,12 +100,11 @@ export class AttemptStore {
     const full = [...busy].filter(([, n]) => n >= perWebhook).map(([id]) => id);
     const partial = [...busy].filter(([, n]) => n < perWebhook);
     const res: unknown = await this.db.transaction(async (m) => {
-      // The queue's statistics lag behind a burst (the table fills faster than autovacuum analyses
-      // it), and with them the planner takes the due index for nearly empty: it then fetches every
-      // due row in a bitmap scan and sorts them (20-50 ms under a backlog of 100,000) instead of
-      // reading the index in scheduled_at order up to the limit (about 1 ms).
+      // The queue's statistics lag behind a burst, and on them the planner would fetch every due row
+      // in a bitmap scan and sort them instead of reading the due index in order up to the limit
+      // (docs/engine.md, the claim loop).
       await m.query('SET LOCAL enable_bitmapscan = off');
-      return m.query(
+      return m.query<unknown>(
         `UPDATE webhook_logs SET status = '${Status.Sending}', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
          WHERE status = '${Status.Pending}' AND id IN (
            SELECT id FROM webhook_logs
@@ -136,7 +135,7 @@ export class AttemptStore {
    * go back to `pending`, to be sent again: at least once.
    */
   async requeueExpiredLeases(limit = 1000): Promise<number> {
-    const res = await this.db.query(
+    const res: unknown = await this.db.query(
       `UPDATE webhook_logs SET status = '${Status.Pending}', locked_until = NULL, started_at = NULL, scheduled_at = now()
        WHERE id IN (
          SELECT id FROM webhook_logs WHERE status = '${Status.Sending}' AND locked_until < now()
@@ -161,7 +160,7 @@ export class AttemptStore {
    * why: `cancelled: webhook disabled (<the webhook's disabled_reason>)`.
    */
   async cancelPending(webhookId: string, disabledReason: string | null): Promise<number> {
-    const res = await this.db.query(
+    const res: unknown = await this.db.query(
       `UPDATE webhook_logs SET status = '${Status.Cancelled}', success = false, error = $2, finished_at = now(), locked_until = NULL
        WHERE webhook_id = $1 AND status = '${Status.Pending}'`,
       [webhookId, `cancelled: webhook disabled (${disabledReason ?? 'by an operator'})`],
@@ -180,10 +179,10 @@ export class AttemptStore {
 
   /** The next attempt number for an event at a webhook (redeliver, recover). */
   async nextAttemptNumber(manager: EntityManager, webhookId: string, eventId: string): Promise<number> {
-    const [row] = await manager.query(`SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`, [
-      webhookId,
-      eventId,
-    ]);
+    const [row] = await manager.query<Array<{ n: string }>>(
+      `SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`,
+      [webhookId, eventId],
+    );
     return Number(row.n);
   }
 }

@@ -26,12 +26,7 @@ const LINGER_MS = 10;
 @Injectable()
 export class ResultWriter {
   private readonly logger = new Logger(ResultWriter.name);
-  private readonly batcher = new MicroBatcher<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>(
-    MAX_BATCH,
-    (batch) => this.flush(batch),
-    1,
-    LINGER_MS,
-  );
+  private readonly batcher = new MicroBatcher<{ outcome: AttemptOutcome; done: (err?: Error) => void }>(MAX_BATCH, (batch) => this.flush(batch), 1, LINGER_MS);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -55,13 +50,13 @@ export class ResultWriter {
     return this.batcher.drain();
   }
 
-  private async flush(batch: Array<{ outcome: AttemptOutcome; done: (err?: unknown) => void }>): Promise<void> {
+  private async flush(batch: Array<{ outcome: AttemptOutcome; done: (err?: Error) => void }>): Promise<void> {
     try {
       await this.persist(batch.map((b) => b.outcome));
       batch.forEach((b) => b.done());
     } catch (err) {
       this.logger.error(`Could not record ${batch.length} attempt results: ${(err as Error).message}`);
-      batch.forEach((b) => b.done(err));
+      batch.forEach((b) => b.done(err as Error));
     }
   }
 
