@@ -5,14 +5,14 @@
  * through POST /api/events; a pre-seeded backlog), paired with the engine's
  * runs by the throughput and backlog scenarios.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Client } from 'pg';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { createSchema, insertMinimalBacklog, insertWebhooks, minimalStatusCounts, truncateMinimal, waitForMinimalRecorded } from '../minimal-sender/schema';
 import type { Context } from '../scenarios/context';
 import { ApiClient, EVENT_TYPE, eventData } from './api';
 import { CpuMeter, cpuMsPer, sampleRss } from './proc';
-import { ServiceHandle, startService } from './service';
+import { PROFILE_ROOT, ServiceHandle, startService } from './service';
 
 const MAIN = resolve(__dirname, '..', 'minimal-sender', 'main.js');
 const TOKEN = 'bench-minimal-token';
@@ -47,7 +47,9 @@ export function startMinimal(ctx: Context, databaseUrl: string, onSpawn?: (pid: 
     WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: ctx.cfg.serviceEnv.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
     MINIMAL_TOKEN: TOKEN,
   };
-  return startService({ databaseUrl, env, script: MAIN, onSpawn });
+  // BENCH_CPU_PROF=1: profiled like the service; the .cpuprofile files land in bench/results/profiles/minimal-sender/ (summarise them with profile-summary.js)
+  const cpuProfDir = ctx.cfg.cpuProf ? join(PROFILE_ROOT, 'minimal-sender') : undefined;
+  return startService({ databaseUrl, env, script: MAIN, onSpawn, cpuProfDir });
 }
 
 export function minimalClient(sender: ServiceHandle, connections: number): ApiClient {
