@@ -56,6 +56,22 @@ export function minimalClient(sender: ServiceHandle, connections: number): ApiCl
   return ApiClient.withToken(sender.baseUrl, TOKEN, connections);
 }
 
+/**
+ * Runs one measurement of the minimal sender; a failure is reported (as the
+ * error `<scenario>_minimal`: the run fails, the yardstick must not be broken
+ * unnoticed) without losing the engine's figures of the same scenario.
+ */
+export async function yardstick<T>(ctx: Context, scenario: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as Error;
+    ctx.report.errors[`${scenario}_minimal`] = e.message;
+    ctx.log(`  minimal sender FAILED: ${e.stack ?? e.message}`);
+    return null;
+  }
+}
+
 function cpuTargets(ctx: Context, sender: ServiceHandle, engine?: ServiceHandle) {
   const targets = ctx.cpuTargets(engine);
   targets.push({ name: 'minimal', pid: sender.pid });

@@ -16,7 +16,7 @@ import { scaled } from '../config';
 import { eventData, EVENT_TYPE } from '../lib/api';
 import { truncateDeliveries, waitForRecorded } from '../lib/db-checks';
 import { sampleMetrics } from '../lib/metrics-sampler';
-import { createMinimalDatabase, minimalBacklogRun } from '../lib/minimal';
+import { createMinimalDatabase, minimalBacklogRun, yardstick } from '../lib/minimal';
 import { CpuMeter, cpuMsPer, sampleRss } from '../lib/proc';
 import type { Scenario } from './context';
 
@@ -66,8 +66,10 @@ export const backlogScenario: Scenario = {
     const cpuPg: number[] = [];
     const cpuMinimal: number[] = [];
     const cpuMinimalPg: number[] = [];
-    const minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
+    let minimalDb: Awaited<ReturnType<typeof createMinimalDatabase>> | undefined;
     try {
+      minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
+      const { url: mUrl, db: mDb } = minimalDb;
       for (let i = 0; i < WEBHOOKS; i++) {
         await db.query(`INSERT INTO webhooks (name, url, secret, events) VALUES ($1, $2, $3, $4)`, [
           `backlog-${i}`,
@@ -128,17 +130,19 @@ export const backlogScenario: Scenario = {
         }
         // the yardstick, right after: the same backlog in its own tables, a fresh process
         const engineRate = rates[rates.length - 1];
-        const m = await minimalBacklogRun(ctx, minimalDb.url, minimalDb.db, events, WEBHOOKS);
-        minimalRates.push(m.rate);
-        toMinimal.push(engineRate / m.rate);
-        cpuMinimal.push(m.cpuMs.minimal);
-        cpuMinimalPg.push(m.cpuMs.postgres);
-        runs[runs.length - 1].minimal_sender = m.detail;
-        runs[runs.length - 1].ratio_to_minimal = Math.round((engineRate / m.rate) * 1000) / 1000;
-        const e = runs[runs.length - 1].cpu_ms_per_delivery_after_ready as Record<string, number>;
-        ctx.log(
-          `  minimal sender backlog run ${r + 1}: ${Math.round(m.rate)} deliveries/s (drained ${String(m.detail.seconds_from_spawn)} s after spawn, peak RSS ${String(m.detail.rss_peak_sampled_mb)} MB); engine / minimal = ${(engineRate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${e.service} + PostgreSQL ${e.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres}`,
-        );
+        const m = await yardstick(ctx, 'backlog', () => minimalBacklogRun(ctx, mUrl, mDb, events, WEBHOOKS));
+        if (m) {
+          minimalRates.push(m.rate);
+          toMinimal.push(engineRate / m.rate);
+          cpuMinimal.push(m.cpuMs.minimal);
+          cpuMinimalPg.push(m.cpuMs.postgres);
+          runs[runs.length - 1].minimal_sender = m.detail;
+          runs[runs.length - 1].ratio_to_minimal = Math.round((engineRate / m.rate) * 1000) / 1000;
+          const e = runs[runs.length - 1].cpu_ms_per_delivery_after_ready as Record<string, number>;
+          ctx.log(
+            `  minimal sender backlog run ${r + 1}: ${Math.round(m.rate)} deliveries/s (drained ${String(m.detail.seconds_from_spawn)} s after spawn, peak RSS ${String(m.detail.rss_peak_sampled_mb)} MB); engine / minimal = ${(engineRate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${e.service} + PostgreSQL ${e.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres}`,
+          );
+        }
       });
       ctx.report.add('backlog', 'backlog_drain_s', `backlog of ${attempts} drained (from spawn)`, 's', drain);
       ctx.report.add('backlog', 'backlog_dps', 'backlog drain rate', 'deliveries/s', rates);
@@ -152,7 +156,7 @@ export const backlogScenario: Scenario = {
       ctx.report.add('backlog', 'backlog_minimal_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (minimal)', 'ms', cpuMinimalPg);
       ctx.report.detail('backlog', { events, webhooks: WEBHOOKS, attempts, nominal_attempts: nominal * WEBHOOKS, runs });
     } finally {
-      await minimalDb.db.end();
+      await minimalDb?.db.end();
       await ctx.pg.dropDatabase(`${dbName}_minimal`);
       await db.end();
       await ctx.pg.dropDatabase(dbName);

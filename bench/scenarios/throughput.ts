@@ -16,9 +16,11 @@
  * the rates measured so far for the next ones).
  */
 import { scaled } from '../config';
+import type { ApiClient } from '../lib/api';
+import type { ServiceHandle } from '../lib/service';
 import { truncateDeliveries, waitForRecorded } from '../lib/db-checks';
 import { sampleMetrics } from '../lib/metrics-sampler';
-import { createMinimalDatabase, minimalClient, minimalThroughputRun, startMinimal } from '../lib/minimal';
+import { createMinimalDatabase, minimalClient, minimalThroughputRun, startMinimal, yardstick } from '../lib/minimal';
 import { CpuMeter, cpuMsPer } from '../lib/proc';
 import { StatementStat } from '../lib/pg';
 import { median } from '../lib/stats';
@@ -41,9 +43,9 @@ export const throughputScenario: Scenario = {
     const db = await ctx.pg.connect(dbName);
     const svc = await ctx.startService('throughput', url);
     const api = await ctx.login(svc, EMIT_CONCURRENCY);
-    const minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
-    const minimal = await startMinimal(ctx, minimalDb.url);
-    const minimalApi = minimalClient(minimal, EMIT_CONCURRENCY);
+    let minimalDb: Awaited<ReturnType<typeof createMinimalDatabase>> | undefined;
+    let minimal: ServiceHandle | undefined;
+    let minimalApi: ApiClient | undefined;
     const minimalDps: number[] = [];
     const toMinimal: number[] = [];
     const cpuService: number[] = [];
@@ -58,6 +60,11 @@ export const throughputScenario: Scenario = {
     let statements: StatementStat[] = [];
     try {
       await ctx.createWebhooks(api, WEBHOOKS);
+      // the minimal sender runs for the whole scenario, as the service does
+      minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
+      minimal = await startMinimal(ctx, minimalDb.url);
+      minimalApi = minimalClient(minimal, EMIT_CONCURRENCY);
+      const [mSender, mApi, mDb] = [minimal, minimalApi, minimalDb.db];
       for (let r = 0; r < ctx.cfg.runs; r++) {
         const perRun = ctx.remaining() / (ctx.cfg.runs - r);
         if (r > 0 && perRun < RUN_OVERHEAD_S + 10) {
@@ -122,16 +129,18 @@ export const throughputScenario: Scenario = {
         cpuPg.push(cpuMs.postgres);
 
         // the yardstick, right after, with the same events, clients, receiver and webhooks
-        const m = await minimalThroughputRun(ctx, minimal, minimalApi, minimalDb.db, events, WEBHOOKS, EMIT_CONCURRENCY, svc);
-        minimalDps.push(m.rate);
-        toMinimal.push(rate / m.rate);
-        cpuMinimal.push(m.cpuMs.minimal);
-        cpuMinimalPg.push(m.cpuMs.postgres);
-        runs[runs.length - 1].minimal_sender = m.detail;
-        runs[runs.length - 1].ratio_to_minimal = Math.round((rate / m.rate) * 1000) / 1000;
-        ctx.log(
-          `  minimal sender run ${r + 1}: ${Math.round(m.rate)} deliveries/s; engine / minimal = ${(rate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${cpuMs.service} + PostgreSQL ${cpuMs.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres} (emit ${String(m.detail.emit_events_per_s)} events/s; cores ${JSON.stringify(m.detail.cores_used)})`,
-        );
+        const m = await yardstick(ctx, 'throughput', () => minimalThroughputRun(ctx, mSender, mApi, mDb, events, WEBHOOKS, EMIT_CONCURRENCY, svc));
+        if (m) {
+          minimalDps.push(m.rate);
+          toMinimal.push(rate / m.rate);
+          cpuMinimal.push(m.cpuMs.minimal);
+          cpuMinimalPg.push(m.cpuMs.postgres);
+          runs[runs.length - 1].minimal_sender = m.detail;
+          runs[runs.length - 1].ratio_to_minimal = Math.round((rate / m.rate) * 1000) / 1000;
+          ctx.log(
+            `  minimal sender run ${r + 1}: ${Math.round(m.rate)} deliveries/s; engine / minimal = ${(rate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${cpuMs.service} + PostgreSQL ${cpuMs.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres} (emit ${String(m.detail.emit_events_per_s)} events/s; cores ${JSON.stringify(m.detail.cores_used)})`,
+          );
+        }
       }
       const events = runs.map((r) => r.events as number);
       ctx.report.add(
@@ -161,9 +170,9 @@ export const throughputScenario: Scenario = {
         top_statements_last_run: statements,
       });
     } finally {
-      await minimalApi.close();
-      await minimal.stop();
-      await minimalDb.db.end();
+      await minimalApi?.close();
+      await minimal?.stop();
+      await minimalDb?.db.end();
       await ctx.pg.dropDatabase(`${dbName}_minimal`);
       await api.close();
       await svc.stop();
