@@ -59,8 +59,13 @@ const HEADER_LIMIT = 50;
 const PAYLOAD_LIMIT = 256 * 1024;
 const LEASE = '60 seconds';
 const MAX_ATTEMPTS = 5;
-/** Attempts held in memory (waiting or in flight) before new ones wait in the table as `pending`. */
-const READY_HIGH = 4096;
+/**
+ * Attempts held in memory (waiting or in flight) before new ones wait in the
+ * table as `pending` (claimed later, one more UPDATE each). A few seconds of
+ * sending at the rates seen here: far below the lease, so no attempt still
+ * waiting in memory is taken for a crashed one and sent twice.
+ */
+const READY_HIGH = 16384;
 /** Claim more pending rows when fewer than this wait in memory. */
 const READY_LOW = 1024;
 const CLAIM_BATCH = 1024;
