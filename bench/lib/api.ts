@@ -52,6 +52,11 @@ export class ApiClient {
     return new ApiClient(pool, body.access_token);
   }
 
+  /** A client for a server that takes a fixed bearer token (the minimal sender). */
+  static withToken(baseUrl: string, token: string, connections = 16): ApiClient {
+    return new ApiClient(new Pool(baseUrl, { connections, pipelining: 1, keepAliveTimeout: 30_000 }), token);
+  }
+
   get bearer(): string {
     return this.token;
   }

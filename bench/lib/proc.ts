@@ -80,6 +80,9 @@ export class CpuMeter {
   private readonly start: Map<string, Map<number, number>>;
   private readonly machineStart = machineCpu();
   private readonly t0 = performance.now();
+  /** After stop(): CPU seconds per target over the interval (unrounded), and the interval's length in seconds. */
+  cpuSeconds: Record<string, number> = {};
+  wallSeconds = NaN;
 
   constructor(private readonly targets: CpuTarget[]) {
     this.start = new Map(targets.map((t) => [t.name, cpuSeconds(t.pid, t.children)]));
@@ -94,6 +97,7 @@ export class CpuMeter {
    */
   stop(): Record<string, number> {
     const wall = (performance.now() - this.t0) / 1000;
+    this.wallSeconds = wall;
     const out: Record<string, number> = {};
     let ours = 0;
     for (const t of this.targets) {
@@ -101,6 +105,7 @@ export class CpuMeter {
       let delta = 0;
       for (const [pid, seconds] of cpuSeconds(t.pid, t.children)) delta += seconds - (before.get(pid) ?? 0);
       const used = delta / wall;
+      this.cpuSeconds[t.name] = delta;
       ours += used;
       out[t.name] = Math.round(used * 100) / 100;
     }
@@ -113,6 +118,13 @@ export class CpuMeter {
     out.steal = Math.round(((now.steal - this.machineStart.steal) / wall) * 100) / 100;
     return out;
   }
+}
+
+/** Milliseconds of CPU per delivery of each of `names` over a stopped meter's interval. */
+export function cpuMsPer(meter: CpuMeter, deliveries: number, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of names) out[n] = deliveries > 0 ? Math.round(((meter.cpuSeconds[n] ?? NaN) * 1e6) / deliveries) / 1000 : NaN;
+  return out;
 }
 
 /** Samples VmRSS every `everyMs`; `stop()` gives the peak sampled and the kernel's VmHWM. */

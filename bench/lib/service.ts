@@ -40,10 +40,13 @@ export interface StartServiceOptions {
   /** Called right after spawn (to start sampling memory from the first moment). */
   onSpawn?: (pid: number) => void;
   timeoutMs?: number;
+  /** Another built program to run instead of the service (the minimal sender), answering GET /api/health the same way. */
+  script?: string;
 }
 
 export async function startService(options: StartServiceOptions): Promise<ServiceHandle> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm run bench does it first)`);
+  const main = options.script ?? MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" (npm run bench does it first)`);
   const port = await freePort();
   const nodeArgs: string[] = [...NODE_FLAGS]; // as npm start runs it
   if (options.cpuProfDir) {
@@ -52,7 +55,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   }
   let out = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'atlas-bench-svc-')); // unused with DATABASE_URL, but keep the service out of ./.data
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -96,7 +99,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (true) {
-    if (!alive) throw new Error(`the service exited during start-up:\n${out}`);
+    if (!alive) throw new Error(`${options.script ? 'the minimal sender' : 'the service'} exited during start-up:\n${out}`);
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the service did not become healthy in time:\n${out}`);

@@ -5,7 +5,10 @@
  * service starts: the time until the last delivery arrives, the drain rate
  * (first to last delivery) against the throughput scenario's rate, and the
  * service's peak RSS while draining (/proc/<pid>/status VmRSS every 100 ms,
- * and the kernel's VmHWM).
+ * and the kernel's VmHWM). Right after each run the minimal durable sender
+ * (bench/minimal-sender/) drains the same backlog from its own tables, fresh
+ * process too, and the engine is judged against it: drain rate / minimal
+ * >= 0.7 (issue 10). CPU per delivery (after ready) for both.
  */
 import type { Client } from 'pg';
 import { canonicalJson } from '../../src/common/canonical-json';
@@ -13,7 +16,8 @@ import { scaled } from '../config';
 import { eventData, EVENT_TYPE } from '../lib/api';
 import { truncateDeliveries, waitForRecorded } from '../lib/db-checks';
 import { sampleMetrics } from '../lib/metrics-sampler';
-import { CpuMeter, sampleRss } from '../lib/proc';
+import { createMinimalDatabase, minimalBacklogRun, yardstick } from '../lib/minimal';
+import { CpuMeter, cpuMsPer, sampleRss } from '../lib/proc';
 import type { Scenario } from './context';
 
 const WEBHOOKS = 10;
@@ -38,13 +42,14 @@ export const backlogScenario: Scenario = {
   title: 'Backlog: drain 100,000 due attempts at start-up',
   async run(ctx) {
     const nominal = scaled(ctx.cfg, 10_000, 200);
-    // one run must fit the time budget at the rate measured by the throughput scenario (or 0.7 x the ceiling)
+    // one run (the engine's and the minimal sender's) must fit the time budget at the rates measured by the throughput scenario (or 0.7 x the ceiling)
     const rate = ctx.throughputDps ?? (ctx.ceilingRps ?? 1000) * 0.7;
-    const fit = Math.floor((rate * Math.max(5, ctx.remaining() - 15)) / WEBHOOKS);
+    const minimalRate = ctx.minimalDps ?? 2 * rate;
+    const fit = Math.floor(Math.max(5, ctx.remaining() - 20) / (1 / rate + 1 / minimalRate) / WEBHOOKS);
     const events = Math.max(200, Math.min(nominal, fit));
     if (events < nominal)
       ctx.log(
-        `  ${events * WEBHOOKS} attempts instead of ${nominal * WEBHOOKS}: what one run drains within the time budget at ${Math.round(rate)}/s (BENCH_BUDGET_S=0 for the nominal size)`,
+        `  ${events * WEBHOOKS} attempts instead of ${nominal * WEBHOOKS}: what one run drains within the time budget at ${Math.round(rate)}/s (the minimal sender at ${Math.round(minimalRate)}/s; BENCH_BUDGET_S=0 for the nominal size)`,
       );
     const attempts = events * WEBHOOKS;
     const dbName = 'bench_backlog';
@@ -55,7 +60,16 @@ export const backlogScenario: Scenario = {
     const rss: number[] = [];
     const ratios: number[] = [];
     const runs: Record<string, unknown>[] = [];
+    const minimalRates: number[] = [];
+    const toMinimal: number[] = [];
+    const cpuService: number[] = [];
+    const cpuPg: number[] = [];
+    const cpuMinimal: number[] = [];
+    const cpuMinimalPg: number[] = [];
+    let minimalDb: Awaited<ReturnType<typeof createMinimalDatabase>> | undefined;
     try {
+      minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
+      const { url: mUrl, db: mDb } = minimalDb;
       for (let i = 0; i < WEBHOOKS; i++) {
         await db.query(`INSERT INTO webhooks (name, url, secret, events) VALUES ($1, $2, $3, $4)`, [
           `backlog-${i}`,
@@ -85,6 +99,9 @@ export const backlogScenario: Scenario = {
           rates.push(rate);
           rss.push(mem.peakMb);
           if (ctx.throughputDps) ratios.push(rate / ctx.throughputDps);
+          const cpuMs = cpuMsPer(cpu, got.count, ['service', 'postgres']);
+          cpuService.push(cpuMs.service);
+          cpuPg.push(cpuMs.postgres);
           runs.push({
             attempts,
             delivered: got.count,
@@ -98,6 +115,7 @@ export const backlogScenario: Scenario = {
             rss_samples: mem.samples,
             db_status_counts: counts,
             service_metrics: service,
+            cpu_ms_per_delivery_after_ready: cpuMs,
             cores_used_after_ready: cores,
           });
           ctx.log(
@@ -110,13 +128,36 @@ export const backlogScenario: Scenario = {
           sampler?.stop();
           await svc.stop();
         }
+        // the yardstick, right after: the same backlog in its own tables, a fresh process
+        const engineRate = rates[rates.length - 1];
+        const m = await yardstick(ctx, 'backlog', () => minimalBacklogRun(ctx, mUrl, mDb, events, WEBHOOKS));
+        if (m) {
+          minimalRates.push(m.rate);
+          toMinimal.push(engineRate / m.rate);
+          cpuMinimal.push(m.cpuMs.minimal);
+          cpuMinimalPg.push(m.cpuMs.postgres);
+          runs[runs.length - 1].minimal_sender = m.detail;
+          runs[runs.length - 1].ratio_to_minimal = Math.round((engineRate / m.rate) * 1000) / 1000;
+          const e = runs[runs.length - 1].cpu_ms_per_delivery_after_ready as Record<string, number>;
+          ctx.log(
+            `  minimal sender backlog run ${r + 1}: ${Math.round(m.rate)} deliveries/s (drained ${String(m.detail.seconds_from_spawn)} s after spawn, peak RSS ${String(m.detail.rss_peak_sampled_mb)} MB); engine / minimal = ${(engineRate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${e.service} + PostgreSQL ${e.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres}`,
+          );
+        }
       });
       ctx.report.add('backlog', 'backlog_drain_s', `backlog of ${attempts} drained (from spawn)`, 's', drain);
       ctx.report.add('backlog', 'backlog_dps', 'backlog drain rate', 'deliveries/s', rates);
-      if (ratios.length) ctx.report.add('backlog', 'backlog_ratio', 'drain rate / throughput rate', 'ratio', ratios, { op: '>=', value: 0.9 });
+      ctx.report.add('backlog', 'backlog_minimal_dps', 'minimal durable sender, same backlog (paired)', 'deliveries/s', minimalRates);
+      ctx.report.add('backlog', 'backlog_ratio_to_minimal', 'drain rate / paired minimal sender', 'ratio', toMinimal, { op: '>=', value: 0.7 });
+      if (ratios.length) ctx.report.add('backlog', 'backlog_ratio', 'drain rate / throughput rate', 'ratio', ratios);
       ctx.report.add('backlog', 'backlog_peak_rss_mb', 'service peak RSS while draining', 'MB', rss, { op: '<', value: 300 });
+      ctx.report.add('backlog', 'backlog_cpu_ms_service', 'CPU per delivery: service (after ready)', 'ms', cpuService);
+      ctx.report.add('backlog', 'backlog_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (engine)', 'ms', cpuPg);
+      ctx.report.add('backlog', 'backlog_minimal_cpu_ms', 'CPU per delivery: minimal sender (after ready)', 'ms', cpuMinimal);
+      ctx.report.add('backlog', 'backlog_minimal_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (minimal)', 'ms', cpuMinimalPg);
       ctx.report.detail('backlog', { events, webhooks: WEBHOOKS, attempts, nominal_attempts: nominal * WEBHOOKS, runs });
     } finally {
+      await minimalDb?.db.end();
+      await ctx.pg.dropDatabase(`${dbName}_minimal`);
       await db.end();
       await ctx.pg.dropDatabase(dbName);
     }

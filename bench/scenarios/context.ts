@@ -21,6 +21,8 @@ export class Context {
   ceilingRps?: number;
   /** Set by the throughput scenario: deliveries/s. */
   throughputDps?: number;
+  /** Set by the throughput scenario: the minimal sender's deliveries/s. */
+  minimalDps?: number;
   private readonly profileStamp: string;
   private scenarioStart = 0;
   private scenarioAllotted = Infinity;
@@ -100,7 +102,7 @@ export class Context {
   async startService(scenario: string, databaseUrl: string, overrides: Record<string, string> = {}, onSpawn?: (pid: number) => void): Promise<ServiceHandle> {
     const dir = this.cfg.cpuProf ? join(PROFILE_ROOT, this.profileStamp, scenario) : undefined;
     const svc = await startService({ databaseUrl, env: this.cfg.serviceEnv, overrides, cpuProfDir: dir, onSpawn });
-    const stop = svc.stop;
+    const stop = svc.stop.bind(svc);
     svc.stop = async () => {
       const before = dir ? new Set(readdirSync(dir)) : new Set<string>();
       await stop();

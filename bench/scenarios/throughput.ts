@@ -4,16 +4,24 @@
  * the last request the receiver saw; the database must then hold one
  * succeeded attempt per delivery. Right before each run the axios ceiling is
  * measured again for 3 s, and the run's ratio is taken against that paired
- * ceiling, so both see the same machine (target >= 0.7).
+ * ceiling, so both see the same machine. Right after each run the minimal
+ * durable sender (bench/minimal-sender/) gets the same events the same way
+ * (its own POST /api/events, same clients, receiver, webhooks), and the
+ * engine is judged against it: engine / minimal >= 0.7 (issue 10). CPU per
+ * delivery of the service (or the minimal sender) and of PostgreSQL for both.
  *
  * Nominal N = 20,000 (200,000 deliveries). Under the time budget each run is
- * sized to fit its share of what is left at the rate expected (0.45 x the
- * ceiling for the first run, the rate measured so far for the next ones).
+ * sized to fit its share of what is left at the rates expected (0.45 x the
+ * ceiling for the engine's first run and 2 x that for the minimal sender's,
+ * the rates measured so far for the next ones).
  */
 import { scaled } from '../config';
+import type { ApiClient } from '../lib/api';
+import type { ServiceHandle } from '../lib/service';
 import { truncateDeliveries, waitForRecorded } from '../lib/db-checks';
 import { sampleMetrics } from '../lib/metrics-sampler';
-import { CpuMeter } from '../lib/proc';
+import { createMinimalDatabase, minimalClient, minimalThroughputRun, startMinimal, yardstick } from '../lib/minimal';
+import { CpuMeter, cpuMsPer } from '../lib/proc';
 import { StatementStat } from '../lib/pg';
 import { median } from '../lib/stats';
 import { measureCeiling } from './ceiling';
@@ -22,8 +30,8 @@ import type { Scenario } from './context';
 const WEBHOOKS = 10;
 const EMIT_CONCURRENCY = 32;
 const PAIRED_CEILING_S = 3;
-/** Seconds per run spent outside the deliveries (paired ceiling, checks, truncation). */
-const RUN_OVERHEAD_S = 10;
+/** Seconds per run spent outside the deliveries (paired ceiling, checks, truncation, for the engine and the minimal sender). */
+const RUN_OVERHEAD_S = 14;
 
 export const throughputScenario: Scenario = {
   name: 'throughput',
@@ -35,6 +43,15 @@ export const throughputScenario: Scenario = {
     const db = await ctx.pg.connect(dbName);
     const svc = await ctx.startService('throughput', url);
     const api = await ctx.login(svc, EMIT_CONCURRENCY);
+    let minimalDb: Awaited<ReturnType<typeof createMinimalDatabase>> | undefined;
+    let minimal: ServiceHandle | undefined;
+    let minimalApi: ApiClient | undefined;
+    const minimalDps: number[] = [];
+    const toMinimal: number[] = [];
+    const cpuService: number[] = [];
+    const cpuPg: number[] = [];
+    const cpuMinimal: number[] = [];
+    const cpuMinimalPg: number[] = [];
     const dps: number[] = [];
     const ratios: number[] = [];
     const emitRates: number[] = [];
@@ -43,6 +60,11 @@ export const throughputScenario: Scenario = {
     let statements: StatementStat[] = [];
     try {
       await ctx.createWebhooks(api, WEBHOOKS);
+      // the minimal sender runs for the whole scenario, as the service does
+      minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
+      minimal = await startMinimal(ctx, minimalDb.url);
+      minimalApi = minimalClient(minimal, EMIT_CONCURRENCY);
+      const [mSender, mApi, mDb] = [minimal, minimalApi, minimalDb.db];
       for (let r = 0; r < ctx.cfg.runs; r++) {
         const perRun = ctx.remaining() / (ctx.cfg.runs - r);
         if (r > 0 && perRun < RUN_OVERHEAD_S + 10) {
@@ -52,12 +74,14 @@ export const throughputScenario: Scenario = {
         const ceiling = (await measureCeiling(ctx, 'axios', 1, PAIRED_CEILING_S)).samples[0];
         ceilings.push(ceiling);
         const expectedRate = dps.length ? median(dps) : 0.45 * (ctx.ceilingRps ?? ceiling);
-        const fit = Math.floor((expectedRate * Math.max(5, perRun - RUN_OVERHEAD_S)) / WEBHOOKS);
+        const expectedMinimal = minimalDps.length ? median(minimalDps) : 2 * expectedRate;
+        // the engine's run and the minimal sender's, one after the other
+        const fit = Math.floor(Math.max(5, perRun - RUN_OVERHEAD_S) / (1 / expectedRate + 1 / expectedMinimal) / WEBHOOKS);
         const events = Math.max(300, Math.min(nominal, fit));
         const expected = events * WEBHOOKS;
         if (events < nominal)
           ctx.log(
-            `  run ${r + 1}: ${events} events instead of ${nominal}, what fits the time budget at ~${Math.round(expectedRate)} deliveries/s (BENCH_BUDGET_S=0 for the nominal size)`,
+            `  run ${r + 1}: ${events} events instead of ${nominal}, what fits the time budget at ~${Math.round(expectedRate)} deliveries/s (and the minimal sender at ~${Math.round(expectedMinimal)}/s; BENCH_BUDGET_S=0 for the nominal size)`,
           );
 
         await truncateDeliveries(db);
@@ -73,6 +97,7 @@ export const throughputScenario: Scenario = {
         const rate = got.count / seconds;
         const counts = await waitForRecorded(db, expected);
         const emitRate = events / ((emit.end - emit.start) / 1000);
+        const cpuMs = cpuMsPer(cpu, got.count, ['service', 'postgres']);
         dps.push(rate);
         ratios.push(rate / ceiling);
         emitRates.push(emitRate);
@@ -86,6 +111,7 @@ export const throughputScenario: Scenario = {
           emit_seconds: Math.round((emit.end - emit.start) / 10) / 100,
           emit_events_per_s: Math.round(emitRate),
           db_status_counts: counts,
+          cpu_ms_per_delivery: cpuMs,
           cores_used: cores,
           service_metrics: service,
           signatures_checked: got.sigChecked,
@@ -99,6 +125,22 @@ export const throughputScenario: Scenario = {
           throw new Error(`the database holds ${counts.succeeded ?? 0} succeeded attempts, expected ${expected}: ${JSON.stringify(counts)}`);
         if (got.sigBad > 0) throw new Error(`${got.sigBad} of ${got.sigChecked} sampled X-ATLAS-Signature headers did not verify`);
         statements = await ctx.pg.topStatements(dbName, 12);
+        cpuService.push(cpuMs.service);
+        cpuPg.push(cpuMs.postgres);
+
+        // the yardstick, right after, with the same events, clients, receiver and webhooks
+        const m = await yardstick(ctx, 'throughput', () => minimalThroughputRun(ctx, mSender, mApi, mDb, events, WEBHOOKS, EMIT_CONCURRENCY, svc));
+        if (m) {
+          minimalDps.push(m.rate);
+          toMinimal.push(rate / m.rate);
+          cpuMinimal.push(m.cpuMs.minimal);
+          cpuMinimalPg.push(m.cpuMs.postgres);
+          runs[runs.length - 1].minimal_sender = m.detail;
+          runs[runs.length - 1].ratio_to_minimal = Math.round((rate / m.rate) * 1000) / 1000;
+          ctx.log(
+            `  minimal sender run ${r + 1}: ${Math.round(m.rate)} deliveries/s; engine / minimal = ${(rate / m.rate).toFixed(2)}; CPU ms per delivery: engine service ${cpuMs.service} + PostgreSQL ${cpuMs.postgres}, minimal ${m.cpuMs.minimal} + PostgreSQL ${m.cpuMs.postgres} (emit ${String(m.detail.emit_events_per_s)} events/s; cores ${JSON.stringify(m.detail.cores_used)})`,
+          );
+        }
       }
       const events = runs.map((r) => r.events as number);
       ctx.report.add(
@@ -108,9 +150,16 @@ export const throughputScenario: Scenario = {
         'deliveries/s',
         dps,
       );
-      ctx.report.add('throughput', 'throughput_ratio', 'throughput / paired ceiling (axios)', 'ratio', ratios, { op: '>=', value: 0.7 });
+      ctx.report.add('throughput', 'throughput_minimal_dps', 'minimal durable sender, same events (paired)', 'deliveries/s', minimalDps);
+      ctx.report.add('throughput', 'throughput_ratio_to_minimal', 'throughput / paired minimal sender', 'ratio', toMinimal, { op: '>=', value: 0.7 });
+      ctx.report.add('throughput', 'throughput_ratio', 'throughput / paired ceiling (axios)', 'ratio', ratios);
+      ctx.report.add('throughput', 'throughput_cpu_ms_service', 'CPU per delivery: service', 'ms', cpuService);
+      ctx.report.add('throughput', 'throughput_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (engine)', 'ms', cpuPg);
+      ctx.report.add('throughput', 'throughput_minimal_cpu_ms', 'CPU per delivery: minimal sender', 'ms', cpuMinimal);
+      ctx.report.add('throughput', 'throughput_minimal_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (minimal)', 'ms', cpuMinimalPg);
       ctx.report.add('throughput', 'throughput_emit_eps', 'emit rate during the throughput run', 'events/s', emitRates);
       ctx.throughputDps = ctx.report.figures.find((f) => f.key === 'throughput_dps')!.value;
+      ctx.minimalDps = median(minimalDps);
       ctx.report.detail('throughput', {
         nominal_events: nominal,
         webhooks: WEBHOOKS,
@@ -121,6 +170,10 @@ export const throughputScenario: Scenario = {
         top_statements_last_run: statements,
       });
     } finally {
+      await minimalApi?.close();
+      await minimal?.stop();
+      await minimalDb?.db.end();
+      await ctx.pg.dropDatabase(`${dbName}_minimal`);
       await api.close();
       await svc.stop();
       await db.end();
