@@ -41,7 +41,7 @@ let arrivalIds: string[] = [];
 let arrivalTimes: number[] = [];
 
 function reset(withRecord: boolean): void {
-  stats = { count: 0, first: 0, last: 0, perPort: new Array(PORTS).fill(0), duplicates: 0, sigChecked: 0, sigBad: 0 };
+  stats = { count: 0, first: 0, last: 0, perPort: new Array<number>(PORTS).fill(0), duplicates: 0, sigChecked: 0, sigBad: 0 };
   record = withRecord;
   seen = new Set();
   arrivalIds = [];

@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   console.log(
     `ATLAS Webhooks benchmark: ${cfg.only.join(', ')}; scale ${cfg.scale}, up to ${cfg.runs} run(s) per figure${cfg.quick ? ' (--quick)' : ''}, time budget ${cfg.budgetS ? `${cfg.budgetS} s` : 'none'}`,
   );
-  console.log(`machine: ${meta.cpus} x ${meta.cpu_model}, ${meta.memory_gb} GB, node ${process.version}`);
+  console.log(`machine: ${String(meta.cpus)} x ${String(meta.cpu_model)}, ${String(meta.memory_gb)} GB, node ${process.version}`);
   console.log(
     `service env: ${Object.entries(shownEnv)
       .map(([k, v]) => `${k}=${v}`)
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
   meta.load_average_at_end = loadavg().map((v) => Math.round(v * 100) / 100);
   console.log(report.table());
   const file = report.write(startedAt);
-  console.log(`\nresults: ${file} (total ${meta.total_seconds} s)`);
+  console.log(`\nresults: ${file} (total ${String(meta.total_seconds)} s)`);
   console.log(report.keyValueLine());
   return Object.keys(report.errors).length ? 1 : 0;
 }

@@ -41,9 +41,10 @@ export class PgHarness {
     chmodSync(dir, 0o755);
     const port = await freePort();
     const dataDir = join(dir, 'pg');
-    let harness: PgHarness | undefined;
-    const server = new EmbeddedPostgres({ dataDir, port, fast, onLog: (line) => harness?.logListeners.forEach((l) => l(line)) });
-    harness = new PgHarness(server, dir, port, fast);
+    // the server's log callback needs the harness, which needs the server
+    const ref: { harness?: PgHarness } = {};
+    const server = new EmbeddedPostgres({ dataDir, port, fast, onLog: (line) => ref.harness?.logListeners.forEach((l) => l(line)) });
+    const harness = (ref.harness = new PgHarness(server, dir, port, fast));
     onCleanup(
       'PostgreSQL',
       async () => {

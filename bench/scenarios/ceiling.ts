@@ -1,7 +1,7 @@
 /**
  * 1. Ceiling: what this machine can push to the receiver with the engine's
- * own HTTP client and no database. The axios figure uses the engine's
- * WebhookSender itself (axios + createHttpAgents + the capped response read),
+ * own HTTP client and no database. The engine figure uses the engine's
+ * WebhookSender itself (undici + the guarded agent + the capped response read),
  * configured from the service's environment, with WEBHOOK_MAX_IN_FLIGHT
  * requests outstanding; each request is built as the dispatcher builds it
  * (buildEventBody once per event, signDelivery per attempt). The undici
@@ -24,15 +24,12 @@ export const ENDPOINTS = 10;
 
 type Send = (url: string, body: string, headers: Record<string, string>) => Promise<boolean>;
 
-function axiosSender(ctx: Context): { send: Send; close: () => void } {
+function engineSender(ctx: Context): { send: Send; close: () => Promise<void> } {
   const sender = new WebhookSender(new AppConfig(parseEnv(ctx.cfg.serviceEnv)));
   return {
     send: async (url, body, headers) => (await sender.send({ url, body, headers, timeoutMs: 10_000 })).success,
-    // the agents are destroyed by the sender's Nest shutdown hook (whichever it implements)
-    close: () => {
-      const hooks = sender as unknown as { onApplicationShutdown?: () => void; onModuleDestroy?: () => void };
-      (hooks.onApplicationShutdown ?? hooks.onModuleDestroy)?.call(sender);
-    },
+    // the agent is closed by the sender's Nest shutdown hook
+    close: () => sender.onApplicationShutdown(),
   };
 }
 
@@ -97,12 +94,12 @@ export function ceilingSeconds(ctx: Context, runs: number, clients: number): num
 /** Runs the ceiling for one client: a 1 s warm-up, then measured runs of `seconds`. */
 export async function measureCeiling(
   ctx: Context,
-  client: 'axios' | 'undici',
+  client: 'engine' | 'undici',
   runs: number,
   seconds: number,
 ): Promise<{ samples: number[]; cores: Record<string, number>[]; failures: number }> {
   const concurrency = Number(ctx.cfg.serviceEnv.WEBHOOK_MAX_IN_FLIGHT);
-  const s = client === 'axios' ? axiosSender(ctx) : undiciSender(ctx);
+  const s = client === 'engine' ? engineSender(ctx) : undiciSender(ctx);
   const samples: number[] = [];
   const cores: Record<string, number>[] = [];
   let failures = 0;
@@ -130,9 +127,9 @@ export const ceilingScenario: Scenario = {
   title: 'Ceiling: the engine HTTP client, no database',
   async run(ctx) {
     const seconds = ceilingSeconds(ctx, ctx.cfg.runs, 2);
-    const axios = await measureCeiling(ctx, 'axios', ctx.cfg.runs, seconds);
+    const engine = await measureCeiling(ctx, 'engine', ctx.cfg.runs, seconds);
     const undici = await measureCeiling(ctx, 'undici', ctx.cfg.runs, seconds);
-    const f = ctx.report.add('ceiling', 'ceiling_axios_rps', 'ceiling, engine client (axios)', 'req/s', axios.samples);
+    const f = ctx.report.add('ceiling', 'ceiling_engine_rps', 'ceiling, engine client (WebhookSender on undici)', 'req/s', engine.samples);
     ctx.report.add('ceiling', 'ceiling_undici_rps', 'ceiling, undici Pool', 'req/s', undici.samples);
     ctx.ceilingRps = f.value;
     const stats = await ctx.receiver.stats();
@@ -140,8 +137,8 @@ export const ceilingScenario: Scenario = {
       seconds_per_run: Math.round(seconds * 10) / 10,
       concurrency: Number(ctx.cfg.serviceEnv.WEBHOOK_MAX_IN_FLIGHT),
       endpoints: ENDPOINTS,
-      failures: axios.failures + undici.failures,
-      cores_used_axios: axios.cores,
+      failures: engine.failures + undici.failures,
+      cores_used_engine: engine.cores,
       cores_used_undici: undici.cores,
       signatures_checked_last_run: stats.sigChecked,
       signatures_bad_last_run: stats.sigBad,

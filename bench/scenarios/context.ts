@@ -17,7 +17,7 @@ export interface Scenario {
 }
 
 export class Context {
-  /** Set by the ceiling scenario (or measured on demand): the axios ceiling in requests/s. */
+  /** Set by the ceiling scenario (or measured on demand): the engine client's ceiling in requests/s. */
   ceilingRps?: number;
   /** Set by the throughput scenario: deliveries/s. */
   throughputDps?: number;

@@ -60,7 +60,7 @@ async function variant(ctx: Context, registered: number, share: number): Promise
   const events = scaled(ctx.cfg, 150, 50);
   const medians: number[] = [];
   const runs: Record<string, unknown>[] = [];
-  let plans: unknown[] = [];
+  let plans: unknown[];
   try {
     const api = await ctx.login(svc, 8);
     await ctx.createWebhooks(api, MATCHING);

@@ -2,7 +2,7 @@
  * 2. Throughput: N events emitted through POST /api/events to 10 webhooks,
  * every attempt recorded in PostgreSQL. Deliveries/s from the first emit to
  * the last request the receiver saw; the database must then hold one
- * succeeded attempt per delivery. Right before each run the axios ceiling is
+ * succeeded attempt per delivery. Right before each run the engine-client ceiling is
  * measured again for 3 s, and the run's ratio is taken against that paired
  * ceiling, so both see the same machine. Right after each run the minimal
  * durable sender (bench/minimal-sender/) gets the same events the same way
@@ -71,7 +71,7 @@ export const throughputScenario: Scenario = {
           ctx.log(`  throughput: ${r} of ${ctx.cfg.runs} runs (the next would overrun the time budget, BENCH_BUDGET_S)`);
           break;
         }
-        const ceiling = (await measureCeiling(ctx, 'axios', 1, PAIRED_CEILING_S)).samples[0];
+        const ceiling = (await measureCeiling(ctx, 'engine', 1, PAIRED_CEILING_S)).samples[0];
         ceilings.push(ceiling);
         const expectedRate = dps.length ? median(dps) : 0.45 * (ctx.ceilingRps ?? ceiling);
         const expectedMinimal = minimalDps.length ? median(minimalDps) : 2 * expectedRate;
@@ -152,7 +152,7 @@ export const throughputScenario: Scenario = {
       );
       ctx.report.add('throughput', 'throughput_minimal_dps', 'minimal durable sender, same events (paired)', 'deliveries/s', minimalDps);
       ctx.report.add('throughput', 'throughput_ratio_to_minimal', 'throughput / paired minimal sender', 'ratio', toMinimal, { op: '>=', value: 0.7 });
-      ctx.report.add('throughput', 'throughput_ratio', 'throughput / paired ceiling (axios)', 'ratio', ratios);
+      ctx.report.add('throughput', 'throughput_ratio', 'throughput / paired ceiling (engine client)', 'ratio', ratios);
       ctx.report.add('throughput', 'throughput_cpu_ms_service', 'CPU per delivery: service', 'ms', cpuService);
       ctx.report.add('throughput', 'throughput_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (engine)', 'ms', cpuPg);
       ctx.report.add('throughput', 'throughput_minimal_cpu_ms', 'CPU per delivery: minimal sender', 'ms', cpuMinimal);
