@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
-import { isUuid } from '../common/uuid-param.pipe';
+import { isUuid } from '../common/uuid';
 import { AppConfig } from '../config/app-config';
 import { affectedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
