@@ -21,7 +21,7 @@ export async function withMigrationLock<T>(ds: DataSource, work: (runner: QueryR
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY]);
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY])) as Array<{ locked: boolean }>;
     if (!locked) {
       logger.log('Another instance is migrating the database: waiting for it to finish');
       await runner.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);

@@ -7,7 +7,7 @@ import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
 import { generateSecret } from './secret';
-import { AttemptResult, summarizeResults } from './attempt-bookkeeping';
+import { summarizeResults } from './attempt-bookkeeping';
 import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
 import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';

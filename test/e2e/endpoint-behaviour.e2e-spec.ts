@@ -139,7 +139,7 @@ describe('Slow, dead, throttling and gone endpoints (e2e)', () => {
       expect(dead.every((l) => /connection refused/.test(l.error ?? ''))).toBe(true);
 
       // after the 5 s timeout the next two go out, never more than two at a time
-      await eventually(async () => slow.received >= 4, 10_000);
+      await eventually(() => slow.received >= 4, 10_000);
       expect(slow.maxOpen).toBe(2);
       const slowLogs = await eventually(async () => {
         const items = await logs(slowId);

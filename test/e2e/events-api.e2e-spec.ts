@@ -35,12 +35,10 @@ describe('Events API (e2e)', () => {
   };
   const storedRow = async (id: string) =>
     (
-      (await db.query(`SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [id])) as Array<{
-        id: string;
-        type: string;
-        created_at: Date;
-        fanned_out_at: Date | null;
-      }>
+      await db.query<Array<{ id: string; type: string; created_at: Date; fanned_out_at: Date | null }>>(
+        `SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`,
+        [id],
+      )
     )[0];
   const post = (body: object, token = admin) => t.http().post('/api/events').set('Authorization', `Bearer ${token}`).send(body);
   const get = (query: string, token = admin) => t.http().get(`/api/events${query}`).set('Authorization', `Bearer ${token}`);
@@ -428,7 +426,10 @@ describe('Events API (e2e)', () => {
       const before = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
       const cutoff = new Date('2000-06-01T00:00:00Z');
       const asked: string[][] = [];
-      const stillNeeded = async (_m: unknown, batch: string[]) => (asked.push(batch), batch.filter((id) => id === ids[1]));
+      const stillNeeded = (_m: unknown, batch: string[]) => {
+        asked.push(batch);
+        return Promise.resolve(batch.filter((id) => id === ids[1]));
+      };
       const first = await events.deleteOlderThan(cutoff, 2, { stillNeeded });
       expect(first).toMatchObject({ scanned: 2, deleted: 1 });
       expect(asked).toEqual([[ids[0], ids[1]]]);

@@ -154,7 +154,7 @@ describe('many instances on one database', () => {
     const worker = await start(db.url, { WEBHOOK_SWEEP_INTERVAL_MS: '1s', WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '2' });
     const workerUpAt = Date.now();
     const report = await eventually(
-      async () => {
+      () => {
         const r = tally(endpoints, burst.acknowledged);
         return r.missing.length === 0 ? r : null;
       },

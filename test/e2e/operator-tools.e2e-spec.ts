@@ -188,7 +188,7 @@ describe("Operators' tools (e2e)", () => {
 
       const eventId = await emit('backup.restored', { backup: 'b-1' });
       await receiver.waitFor(1);
-      const delivery = await eventually(async () => requestsTo('/rotate').find((r) => r.headers['webhook-id'] === eventId));
+      const delivery = await eventually(() => requestsTo('/rotate').find((r) => r.headers['webhook-id'] === eventId));
       const headers = {
         'webhook-id': String(delivery.headers['webhook-id']),
         'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
