@@ -66,7 +66,8 @@ export async function initializeMigrated(ds: DataSource): Promise<DataSource> {
     const applied = await runMigrationsLocked(ds);
     if (applied.length) logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } catch (err) {
-    await ds.destroy().catch(() => undefined);
+    // the migration's error is the one to report; a failure to close the pool as well is only logged
+    await ds.destroy().catch((closeErr: unknown) => logger.warn(`Could not close the database pool after the failed migration: ${String(closeErr)}`));
     throw err;
   }
   return ds;
