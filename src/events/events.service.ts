@@ -126,7 +126,7 @@ export class EventsService {
     return rows[0] ? toView(rows[0]) : null;
   }
 
-  /** Events newest first, filtered by type and a created_at window [since, until]. */
+  /** Events newest first, filtered by type and a created_at window [since, until): since inclusive, until exclusive, as everywhere. */
   async list(filter: EventListFilter): Promise<{ items: EventView[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -140,7 +140,7 @@ export class EventsService {
     }
     if (filter.until !== undefined) {
       params.push(filter.until);
-      where.push(`created_at <= $${params.length}`);
+      where.push(`created_at < $${params.length}`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [countRows, rows] = await Promise.all([

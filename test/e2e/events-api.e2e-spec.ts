@@ -237,6 +237,22 @@ describe('Events API (e2e)', () => {
       expect(recent.body.items.map((e: { id: string }) => e.id)).toEqual([ids.new]);
     });
 
+    it('since is inclusive and until exclusive, as on the logs routes', async () => {
+      // a creation time the API shows exactly (PostgreSQL keeps microseconds, ISO 8601 here milliseconds)
+      await db.query(`UPDATE webhook_events SET created_at = date_trunc('milliseconds', created_at) WHERE id = $1`, [ids.mid]);
+      const [mid] = (await get('?type=user.quota_exceeded&limit=2&offset=1').expect(200)).body.items as Array<{ id: string; created_at: string }>;
+      expect(mid.id).toBe(ids.mid);
+      const at = encodeURIComponent(mid.created_at);
+      const justAfter = encodeURIComponent(new Date(new Date(mid.created_at).getTime() + 1).toISOString());
+      const idsOf = async (query: string) =>
+        ((await get(`?type=user.quota_exceeded&${query}`).expect(200)).body.items as Array<{ id: string }>).map((e) => e.id);
+      expect(await idsOf(`since=${at}`)).toEqual([ids.new, ids.mid]);
+      expect(await idsOf(`until=${at}`)).toEqual([ids.old]);
+      expect(await idsOf(`until=${justAfter}`)).toEqual([ids.mid, ids.old]);
+      expect(await idsOf(`since=${at}&until=${justAfter}`)).toEqual([ids.mid]);
+      expect(await idsOf(`since=${at}&until=${at}`)).toEqual([]); // an empty window, not an error
+    });
+
     it('counts every type without a type filter', async () => {
       const res = await get('?limit=500').expect(200);
       const n = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
