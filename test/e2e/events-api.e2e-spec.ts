@@ -7,6 +7,7 @@ import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
 import { Sweeper } from '../../src/delivery/sweeper';
 import { EventsService } from '../../src/events/events.service';
+import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 const MAX_PAYLOAD = 2048;
@@ -330,7 +331,7 @@ describe('Events API (e2e)', () => {
           type: 'service.created',
           body: { type: 'service.created', payloadText: '{"id": "s"}', createdAt: ev.createdAt },
         });
-        await new Promise((r) => setTimeout(r, 100));
+        await eventually(() => seenRow !== 'not called');
         expect(seenRow).toMatchObject({ id: ev.id });
       } finally {
         bus.off(EVENT_RECORDED, check);
