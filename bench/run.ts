@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { generateSecret } from '../src/delivery/secret';
+import { generateSecret } from '../src/webhooks/secret';
 import { loadConfig } from './config';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup';
 import { PgHarness } from './lib/pg';

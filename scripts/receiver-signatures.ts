@@ -55,7 +55,7 @@ export function assertUsableSecret(secret: string): void {
   try {
     new Webhook(secret);
   } catch (err) {
-    throw new Error(`the secret starts with ${WHSEC} but the rest is not valid base64 (${(err as Error).message})`);
+    throw new Error(`the secret starts with ${WHSEC} but the rest is not valid base64 (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    receiver.close().finally(() => {
+    void receiver.close().finally(() => {
       say(summary(receiver));
       process.exit(0);
     });

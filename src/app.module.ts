@@ -30,7 +30,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(env),
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...dataSourceOptions(databaseUrl, env.DB_POOL_SIZE), autoLoadEntities: true, retryAttempts: 0 }),
+          useFactory: () => ({ ...dataSourceOptions(databaseUrl, env.DB_POOL_SIZE, env.DB_STATEMENT_TIMEOUT_MS), autoLoadEntities: true, retryAttempts: 0 }),
           // pending migrations run before anything else uses the database, one instance at a time
           dataSourceFactory: (options) => initializeMigrated(new DataSource(options!)),
         }),

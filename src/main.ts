@@ -64,8 +64,13 @@ async function bootstrap(): Promise<void> {
         code = 1;
       }
       if (embedded) {
-        await embedded.stop();
-        logger.log('Embedded PostgreSQL stopped');
+        try {
+          await embedded.stop();
+          logger.log('Embedded PostgreSQL stopped');
+        } catch (err) {
+          logger.error(`Stopping the embedded PostgreSQL failed: ${(err as Error).message}`);
+          code = 1;
+        }
       }
       process.exit(code);
     };
@@ -75,8 +80,9 @@ async function bootstrap(): Promise<void> {
     logger.log(`ATLAS Webhooks listening on http://localhost:${env.PORT} (Swagger UI on /docs)`);
   } catch (err) {
     logger.error(explain(err, env));
-    await app?.close().catch(() => undefined);
-    await db?.embedded?.stop().catch(() => undefined);
+    // the start-up error above is the one that matters; failures while cleaning up after it are logged, then we exit
+    await app?.close().catch((closeErr: unknown) => logger.warn(`Closing the half-started application failed: ${String(closeErr)}`));
+    await db?.embedded?.stop().catch((stopErr: unknown) => logger.warn(`Stopping the embedded PostgreSQL failed: ${String(stopErr)}`));
     process.exit(1);
   }
 }

@@ -79,7 +79,7 @@ interface Hook {
   pool: HttpPool;
   /** X-ATLAS-Signature's key: the UTF-8 bytes of the whole secret (as KeyObjects: a little cheaper per HMAC than a string). */
   atlasKey: KeyObject;
-  /** The Standard Webhooks key: the base64 part of a whsec_ secret, decoded (as src/delivery/secret.ts). */
+  /** The Standard Webhooks key: the base64 part of a whsec_ secret, decoded (as src/webhooks/secret.ts). */
   swKey: KeyObject;
   queue: Attempt[];
   head: number;

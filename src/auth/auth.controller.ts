@@ -1,14 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { AppError } from '../common/app-error';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { AuthUser, CurrentUser } from '../common/current-user.decorator';
 import { Public } from '../common/public.decorator';
 import { AppConfig } from '../config/app-config';
 import { ChangePasswordDto, LoginDto, TokenResponseDto, UserDto } from './auth.dto';
-import { LoginRateLimiter } from './login-rate-limiter';
+import { LoginThrottlerGuard } from './login-throttler.guard';
 import { presentUser } from './user.presenter';
 import { UsersService } from './users.service';
 
@@ -18,20 +17,19 @@ export class AuthController {
   constructor(
     private readonly users: UsersService,
     private readonly jwt: JwtService,
-    private readonly limiter: LoginRateLimiter,
     private readonly config: AppConfig,
   ) {}
 
   @Public()
   @Post('login')
+  @UseGuards(LoginThrottlerGuard)
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a username and password for a bearer token' })
   @ApiResponse({ status: 200, type: TokenResponseDto })
   @ApiResponse({ status: 400, description: 'Missing or malformed fields', type: ErrorResponseDto })
   @ApiResponse({ status: 401, description: 'Wrong username or password', type: ErrorResponseDto })
   @ApiResponse({ status: 429, description: 'Too many attempts; see Retry-After', type: ErrorResponseDto })
-  async login(@Body() body: LoginDto, @Req() req: Request): Promise<TokenResponseDto> {
-    this.limiter.hit(req.ip ?? 'unknown', body.username);
+  async login(@Body() body: LoginDto): Promise<TokenResponseDto> {
     const user = await this.users.verifyCredentials(body.username, body.password);
     if (!user) throw new AppError('INVALID_CREDENTIALS', 'Invalid username or password');
     const expiresIn = Math.floor(this.config.get('JWT_EXPIRES_IN') / 1000);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { ROLES, Role } from './user.entity';
+import { ROLES, Role } from '../common/role';
 import { PageOf } from '../common/page.dto';
 
 export class LoginDto {

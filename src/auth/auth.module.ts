@@ -3,6 +3,7 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { JWT_SECRET } from './auth.constants';
@@ -10,7 +11,7 @@ import { AuthController } from './auth.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { resolveJwtSecret } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
-import { LoginRateLimiter } from './login-rate-limiter';
+import { LoginThrottlerGuard, loginThrottlerOptions } from './login-throttler.guard';
 import { RolesGuard } from './roles.guard';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
@@ -31,6 +32,7 @@ const jwtSecretProvider = {
   imports: [
     TypeOrmModule.forFeature([User]),
     PassportModule,
+    ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: loginThrottlerOptions }),
     JwtModule.registerAsync({
       extraProviders: [jwtSecretProvider],
       inject: [JWT_SECRET],
@@ -46,7 +48,7 @@ const jwtSecretProvider = {
     jwtSecretProvider,
     UsersService,
     JwtStrategy,
-    LoginRateLimiter,
+    LoginThrottlerGuard,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],

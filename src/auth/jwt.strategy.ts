@@ -4,7 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppError } from '../common/app-error';
 import { AuthUser } from '../common/current-user.decorator';
-import { isUuid } from '../common/uuid-param.pipe';
+import { isUuid } from '../common/uuid';
 import { JWT_SECRET } from './auth.constants';
 import { UsersService } from './users.service';
 

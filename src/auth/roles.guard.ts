@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AppError } from '../common/app-error';
 import type { AuthUser } from '../common/current-user.decorator';
 import { ROLES_KEY } from '../common/roles.decorator';
-import type { Role } from './user.entity';
+import type { Role } from '../common/role';
 
 @Injectable()
 export class RolesGuard implements CanActivate {

@@ -1,7 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export type Role = 'admin' | 'viewer';
-export const ROLES: Role[] = ['admin', 'viewer'];
+import type { Role } from '../common/role';
 
 @Entity({ name: 'users' })
 export class User {

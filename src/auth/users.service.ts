@@ -4,7 +4,8 @@ import { Repository } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { AppConfig } from '../config/app-config';
 import { hashPassword, verifyPassword } from './password-hasher';
-import { Role, User } from './user.entity';
+import type { Role } from '../common/role';
+import { User } from './user.entity';
 
 export const DEFAULT_ADMIN_PASSWORD = 'admin123';
 

@@ -1,4 +1,9 @@
 /**
+ * Ours, not a library: the npm canonical-JSON packages (canonicalize, json-stable-stringify,
+ * fast-json-stable-stringify) write RFC 8785 or JSON.stringify's compact form: no `", "`/`": "`
+ * separators, no `ensure_ascii` escaping, JavaScript's number forms, UTF-16 key order; none gives
+ * Python's bytes, which the ATLAS verifier compares against.
+ *
  * Serialises a JSON value exactly as Python's `json.dumps(value, sort_keys=True)`
  * does, so that `json.dumps(json.loads(body), sort_keys=True) == body`: the ATLAS
  * verifier (which re-serialises the parsed body) and receivers that hash the raw

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Role } from '../auth/user.entity';
+import type { Role } from './role';
 
 export interface AuthUser {
   id: string;

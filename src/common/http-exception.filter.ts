@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { AppError } from './app-error';
+import { AppError, ErrorCode } from './app-error';
 
 export interface ErrorBody {
   status_code: number;
@@ -37,6 +37,31 @@ const HTTP_CODES: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'TOO_MANY_REQUESTS',
 };
+
+/** The fields of a PostgreSQL error that TypeORM copies onto QueryFailedError. */
+interface PgErrorFields {
+  code?: string;
+  table?: string;
+  detail?: string;
+}
+
+/** "Key (username)=(alice) already exists." → ['username'] (the column names only: values may be secrets). */
+function uniqueColumns(detail: string | undefined): string[] {
+  const m = /^Key \(([^)]*)\)=/.exec(detail ?? '');
+  return m ? m[1].split(',').map((c) => c.trim().replace(/^"|"$/g, '')) : [];
+}
+
+/**
+ * A unique violation (23505) is a conflict with a row that already exists, most often written by a
+ * concurrent request that passed the same "does it exist?" check first: 409, worded as the check's
+ * own error where there is one.
+ */
+function uniqueViolation(e: PgErrorFields): { code: ErrorCode; message: string } {
+  const columns = uniqueColumns(e.detail);
+  if (e.table === 'users' && columns.join() === 'username') return { code: 'USERNAME_TAKEN', message: 'That username is already taken' };
+  const what = e.table === 'users' ? 'user' : e.table === 'webhooks' ? 'webhook' : 'record';
+  return { code: 'CONFLICT', message: columns.length ? `A ${what} with the same ${columns.join(', ')} already exists` : `The ${what} already exists` };
+}
 
 /** Connection-level failures of PostgreSQL mean "try later", not a bug. */
 function isDatabaseDown(err: unknown): boolean {
@@ -109,6 +134,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         message: e.message ?? 'Bad request',
         ...base,
       };
+    }
+    if (exception instanceof QueryFailedError && (exception as PgErrorFields).code === '23505') {
+      const { code, message } = uniqueViolation(exception as PgErrorFields);
+      return { status_code: 409, error: REASONS[409], code, message, ...base };
     }
     if (exception instanceof QueryFailedError && (exception as unknown as { code?: string }).code === '22P02') {
       return { status_code: 400, error: REASONS[400], code: 'VALIDATION_FAILED', message: 'A value has the wrong format', ...base };

@@ -1,11 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { AppError } from './app-error';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from './uuid';
 
 /** Path ids must be UUIDs: anything else is a 400 that names the parameter. */
 @Injectable()

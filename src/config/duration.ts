@@ -1,12 +1,16 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+import ms, { StringValue } from 'ms';
 
-/** "1500", "1500ms", "5s", "5m", "2h", "1d" → milliseconds. */
+/**
+ * "1500", "1500ms", "5s", "1.5s", "5m", "2h", "1d" → milliseconds, parsed by `ms` (which also reads
+ * "5 min", "2 hours", "1w"). A plain number is milliseconds. Negative durations are refused.
+ */
 export function parseDurationMs(raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!m) throw new Error(`must be a duration like 500ms, 5s, 5m, 2h or 1d, got "${raw}"`);
-  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
-  if (!Number.isFinite(ms)) throw new Error(`is out of range: "${raw}"`);
-  return ms;
+  const text = raw.trim();
+  const value = text === '' ? undefined : ms(text as StringValue);
+  if (value === undefined || Number.isNaN(value) || value < 0) throw new Error(`must be a duration like 500ms, 5s, 5m, 2h or 1d, got "${raw}"`);
+  const rounded = Math.round(value);
+  if (!Number.isSafeInteger(rounded)) throw new Error(`is out of range: "${raw}"`);
+  return rounded;
 }
 
 /** "5s,5m,30m" → [5000, 300000, 1800000]; an empty list is allowed (one attempt only). */

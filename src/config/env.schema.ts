@@ -9,42 +9,11 @@ import { parseDurationList, parseDurationMs } from './duration';
 
 export type LogLevelName = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
-export interface Env {
-  NODE_ENV: string;
-  PORT: number;
-  HOST: string;
-  DATABASE_URL: string | undefined;
-  DATA_DIR: string;
-  EMBEDDED_PG_PORT: number;
-  DB_POOL_SIZE: number;
-  JWT_SECRET: string | undefined;
-  JWT_EXPIRES_IN: number;
-  ADMIN_USERNAME: string;
-  ADMIN_PASSWORD: string;
-  LOG_LEVEL: LogLevelName;
-  LOGIN_RATE_LIMIT: number;
-  BODY_LIMIT_BYTES: number;
-  WEBHOOK_MAX_PAYLOAD_BYTES: number;
-  WEBHOOK_RETRY_SCHEDULE: number[];
-  WEBHOOK_ALLOWED_NETWORKS: string[];
-  WEBHOOK_WORKER: boolean;
-  WEBHOOK_LEASE_MS: number;
-  WEBHOOK_SWEEP_INTERVAL_MS: number;
-  WEBHOOK_MAX_IN_FLIGHT: number;
-  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: number;
-  WEBHOOK_DISABLE_AFTER_HOURS: number;
-  WEBHOOK_LOG_RETENTION_DAYS: number;
-  WEBHOOK_RESPONSE_BODY_LIMIT: number;
-  WEBHOOK_SHUTDOWN_GRACE_MS: number;
-  METRICS_TOKEN: string | undefined;
-  METRICS_ALLOWED_NETWORKS: string[];
-}
-
 type Parser<T> = (raw: string) => T;
 
-export interface VariableSpec<K extends keyof Env = keyof Env> {
-  name: K;
-  parse: Parser<Env[K]>;
+/** One variable: how to parse it, its default and its documentation line. */
+interface VariableDefinition<T> {
+  parse: Parser<T>;
   /** Raw default as written in `.env.example`; undefined means unset. */
   default?: string;
   description: string;
@@ -109,103 +78,98 @@ const optional =
   (raw) =>
     raw === '' ? undefined : parse(raw);
 
-export const VARIABLES: VariableSpec[] = [
-  { name: 'NODE_ENV', parse: str(1), default: 'development', description: '`production` makes `JWT_SECRET` required and logs JSON lines.' },
-  { name: 'PORT', parse: int(0, 65535), default: '5000', description: 'HTTP port of the API and Swagger UI.' },
-  { name: 'HOST', parse: str(1), default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
-  {
-    name: 'DATABASE_URL',
+const SCHEMA = {
+  NODE_ENV: { parse: str(1), default: 'development', description: '`production` makes `JWT_SECRET` required and logs JSON lines.' },
+  PORT: { parse: int(0, 65535), default: '5000', description: 'HTTP port of the API and Swagger UI.' },
+  HOST: { parse: str(1), default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
+  DATABASE_URL: {
     parse: optional(url),
     description: 'External PostgreSQL (`postgres://user:pass@host:5432/db`). Unset: an embedded PostgreSQL is started under `DATA_DIR`.',
     secret: true,
   },
-  { name: 'DATA_DIR', parse: str(1), default: './.data', description: 'Embedded PostgreSQL data and the generated JWT secret live here.' },
-  { name: 'EMBEDDED_PG_PORT', parse: int(1, 65535), default: '54329', description: 'Loopback port of the embedded PostgreSQL (ignored with `DATABASE_URL`).' },
-  { name: 'DB_POOL_SIZE', parse: int(1, 200), default: '10', description: 'PostgreSQL connections per instance.' },
-  {
-    name: 'JWT_SECRET',
+  DATA_DIR: { parse: str(1), default: './.data', description: 'Embedded PostgreSQL data and the generated JWT secret live here.' },
+  EMBEDDED_PG_PORT: { parse: int(1, 65535), default: '54329', description: 'Loopback port of the embedded PostgreSQL (ignored with `DATABASE_URL`).' },
+  DB_POOL_SIZE: { parse: int(1, 200), default: '10', description: 'PostgreSQL connections per instance.' },
+  DB_STATEMENT_TIMEOUT_MS: {
+    parse: parseDurationMs,
+    default: '30s',
+    description:
+      'PostgreSQL cancels any statement of this service that runs longer (`statement_timeout` on every pool connection), so a stuck query cannot hold a connection forever. `0` turns it off. Migrations are not limited.',
+  },
+  JWT_SECRET: {
     parse: optional(str(32)),
     description: 'HS256 signing key, at least 32 characters. Required when `NODE_ENV=production`; otherwise generated once into `DATA_DIR/jwt-secret`.',
     secret: true,
   },
-  { name: 'JWT_EXPIRES_IN', parse: parseDurationMs, default: '1h', description: 'Access token lifetime (`900s`, `15m`, `1h`, `1d`).' },
-  { name: 'ADMIN_USERNAME', parse: str(1), default: 'admin', description: 'Admin user created on first start.' },
-  {
-    name: 'ADMIN_PASSWORD',
+  JWT_EXPIRES_IN: { parse: parseDurationMs, default: '1h', description: 'Access token lifetime (`900s`, `15m`, `1h`, `1d`).' },
+  ADMIN_USERNAME: { parse: str(1), default: 'admin', description: 'Admin user created on first start.' },
+  ADMIN_PASSWORD: {
     parse: str(8),
     default: 'admin123',
     description: 'Password of that admin user on first start (a warning is logged while the default is in use).',
     secret: true,
   },
-  {
-    name: 'LOG_LEVEL',
+  LOG_LEVEL: {
     parse: oneOf<LogLevelName>('error', 'warn', 'log', 'debug', 'verbose'),
     default: 'log',
     description: '`error`, `warn`, `log`, `debug` (one line per delivery attempt) or `verbose`.',
   },
-  {
-    name: 'LOGIN_RATE_LIMIT',
-    parse: int(1, 100000),
-    default: '10',
-    description: 'Login attempts allowed per client address and username per minute (then 429).',
-  },
-  { name: 'BODY_LIMIT_BYTES', parse: bytes, default: '1mb', description: 'Largest accepted request body (then 413).' },
-  {
-    name: 'WEBHOOK_MAX_PAYLOAD_BYTES',
+  LOGIN_RATE_LIMIT: { parse: int(1, 100000), default: '10', description: 'Login attempts allowed per client address and username per minute (then 429).' },
+  BODY_LIMIT_BYTES: { parse: bytes, default: '1mb', description: 'Largest accepted request body (then 413).' },
+  WEBHOOK_MAX_PAYLOAD_BYTES: {
     parse: bytes,
     default: '256kb',
     description: 'Largest event payload (`data`) accepted by `emit` and `POST /api/events` (then 413).',
   },
-  {
-    name: 'WEBHOOK_RETRY_SCHEDULE',
+  WEBHOOK_RETRY_SCHEDULE: {
     parse: parseDurationList,
     default: '5s,5m,30m,2h,5h,10h,10h',
     description: 'Delays before attempts 2, 3, …; its length + 1 is the number of attempts. Each delay gets ±20% jitter.',
   },
-  {
-    name: 'WEBHOOK_ALLOWED_NETWORKS',
+  WEBHOOK_ALLOWED_NETWORKS: {
     parse: parseCidrList,
     default: '',
     description:
       'CIDR list of non-public networks deliveries may reach, e.g. `127.0.0.0/8,::1/128` for a receiver on this machine. Empty: only public addresses.',
   },
-  { name: 'WEBHOOK_WORKER', parse: bool, default: 'true', description: '`false` runs the API only: this instance records events but sends nothing.' },
-  {
-    name: 'WEBHOOK_LEASE_MS',
+  WEBHOOK_WORKER: { parse: bool, default: 'true', description: '`false` runs the API only: this instance records events but sends nothing.' },
+  WEBHOOK_LEASE_MS: {
     parse: parseDurationMs,
     default: '60s',
     description: 'How long a claimed attempt stays locked; an attempt still `sending` after that (a crashed instance) is sent again.',
   },
-  {
-    name: 'WEBHOOK_SWEEP_INTERVAL_MS',
+  WEBHOOK_SWEEP_INTERVAL_MS: {
     parse: parseDurationMs,
     default: '1s',
     description: 'How often the sweeper looks for due retries and events the in-process bus missed.',
   },
-  { name: 'WEBHOOK_MAX_IN_FLIGHT', parse: int(1, 10000), default: '64', description: 'Concurrent outgoing requests per instance.' },
-  { name: 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', parse: int(1, 10000), default: '8', description: 'Concurrent outgoing requests to one webhook per instance.' },
-  {
-    name: 'WEBHOOK_DISABLE_AFTER_HOURS',
-    parse: int(1, 100000),
-    default: '120',
-    description: 'A webhook whose attempts have all failed for this long is disabled.',
-  },
-  { name: 'WEBHOOK_LOG_RETENTION_DAYS', parse: int(1, 36500), default: '30', description: 'Attempts and events older than this are deleted.' },
-  { name: 'WEBHOOK_RESPONSE_BODY_LIMIT', parse: int(0, 1024 * 1024), default: '4096', description: 'Bytes of each response body kept in the log.' },
-  {
-    name: 'WEBHOOK_SHUTDOWN_GRACE_MS',
+  WEBHOOK_MAX_IN_FLIGHT: { parse: int(1, 10000), default: '64', description: 'Concurrent outgoing requests per instance.' },
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: { parse: int(1, 10000), default: '8', description: 'Concurrent outgoing requests to one webhook per instance.' },
+  WEBHOOK_DISABLE_AFTER_HOURS: { parse: int(1, 100000), default: '120', description: 'A webhook whose attempts have all failed for this long is disabled.' },
+  WEBHOOK_LOG_RETENTION_DAYS: { parse: int(1, 36500), default: '30', description: 'Attempts and events older than this are deleted.' },
+  WEBHOOK_RESPONSE_BODY_LIMIT: { parse: int(0, 1024 * 1024), default: '4096', description: 'Bytes of each response body kept in the log.' },
+  WEBHOOK_SHUTDOWN_GRACE_MS: {
     parse: parseDurationMs,
     default: '10s',
     description: 'On SIGTERM, how long in-flight attempts may finish before the rest go back to the queue.',
   },
-  { name: 'METRICS_TOKEN', parse: optional(str(16)), description: 'Bearer token for `GET /metrics` (at least 16 characters).', secret: true },
-  {
-    name: 'METRICS_ALLOWED_NETWORKS',
+  METRICS_TOKEN: { parse: optional(str(16)), description: 'Bearer token for `GET /metrics` (at least 16 characters).', secret: true },
+  METRICS_ALLOWED_NETWORKS: {
     parse: parseCidrList,
     default: '127.0.0.0/8,::1/128',
     description: 'Client networks that may read `GET /metrics` without the token.',
   },
-];
+} satisfies Record<string, VariableDefinition<unknown>>;
+
+/** The validated configuration: one property per variable, typed by what its parser returns. */
+export type Env = { [K in keyof typeof SCHEMA]: ReturnType<(typeof SCHEMA)[K]['parse']> };
+
+export interface VariableSpec extends VariableDefinition<unknown> {
+  name: keyof Env;
+}
+
+/** Every variable, in the order the README table and `.env.example` list them. */
+export const VARIABLES: VariableSpec[] = (Object.keys(SCHEMA) as Array<keyof Env>).map((name) => ({ name, ...SCHEMA[name] }));
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -227,7 +191,8 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       problems.push(`${spec.name} ${(err as Error).message}`);
     }
   }
-  const env = out as unknown as Env;
+  // every key of Env was set above from its own parser (or a problem was recorded and we throw below)
+  const env = out as Env;
   if (problems.length === 0 && env.NODE_ENV === 'production' && !env.JWT_SECRET) {
     problems.push('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)');
   }

@@ -34,6 +34,7 @@ async function assertReachable(url: string): Promise<void> {
   try {
     await client.connect();
   } finally {
+    // after a failed connect there is nothing to close cleanly; the connect error above is the one to report
     await client.end().catch(() => undefined);
   }
 }

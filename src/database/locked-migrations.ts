@@ -16,12 +16,17 @@ export const MIGRATION_LOCK_KEY = '4705233031416481101';
  * database then migrate one after the other: the first applies the pending
  * migrations, the others wait, then find nothing left to apply. The
  * migrations run on that same connection, so a pool of one is enough.
+ *
+ * The connection's `statement_timeout` (DB_STATEMENT_TIMEOUT_MS) is lifted while it works: waiting
+ * for another instance's migrations, or a migration rewriting a large table, may take longer than
+ * any API statement should; it is restored before the connection goes back to the pool.
  */
 export async function withMigrationLock<T>(ds: DataSource, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY]);
+    await runner.query('SET statement_timeout = 0');
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY])) as Array<{ locked: boolean }>;
     if (!locked) {
       logger.log('Another instance is migrating the database: waiting for it to finish');
       await runner.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
@@ -32,6 +37,8 @@ export async function withMigrationLock<T>(ds: DataSource, work: (runner: QueryR
       await runner.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
+    // back to the value the connection was opened with; if the connection is broken the release below drops it
+    await runner.query('RESET statement_timeout').catch((err: unknown) => logger.warn(`Could not restore statement_timeout: ${(err as Error).message}`));
     await runner.release();
   }
 }
@@ -59,7 +66,8 @@ export async function initializeMigrated(ds: DataSource): Promise<DataSource> {
     const applied = await runMigrationsLocked(ds);
     if (applied.length) logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } catch (err) {
-    await ds.destroy().catch(() => undefined);
+    // the migration's error is the one to report; a failure to close the pool as well is only logged
+    await ds.destroy().catch((closeErr: unknown) => logger.warn(`Could not close the database pool after the failed migration: ${String(closeErr)}`));
     throw err;
   }
   return ds;

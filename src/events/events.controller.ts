@@ -55,7 +55,10 @@ export class EventsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List events, newest first', description: 'Filter by `type` and a `since`/`until` window (ISO 8601).' })
+  @ApiOperation({
+    summary: 'List events, newest first',
+    description: 'Filter by `type` and a created-at window (ISO 8601): `since` inclusive, `until` exclusive.',
+  })
   @ApiResponse({ status: 200, type: EventListDto })
   @ApiResponse({ status: 400, description: 'Bad filter or paging value', type: ErrorResponseDto })
   async list(@Query() query: EventListQueryDto): Promise<EventListDto> {

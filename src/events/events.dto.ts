@@ -43,12 +43,12 @@ export class EventListQueryDto extends PageQueryDto {
   @IsString()
   type?: string;
 
-  @ApiPropertyOptional({ description: 'Only events created at or after this ISO 8601 timestamp', example: '2026-01-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'Only events created at or after this ISO 8601 timestamp (inclusive)', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 timestamp' })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Only events created at or before this ISO 8601 timestamp', example: '2026-12-31T23:59:59Z' })
+  @ApiPropertyOptional({ description: 'Only events created before this ISO 8601 timestamp (exclusive)', example: '2027-01-01T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 timestamp' })
   until?: string;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
-import { isUuid } from '../common/uuid-param.pipe';
+import { isUuid } from '../common/uuid';
 import { AppConfig } from '../config/app-config';
 import { affectedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
@@ -106,9 +106,10 @@ export class EventsService {
   async bodiesFor(ids: string[]): Promise<Map<string, EventBody>> {
     const out = new Map<string, EventBody>();
     if (ids.length === 0) return out;
-    const rows = (await this.db.query(`SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[])`, [
-      [...new Set(ids)],
-    ])) as Array<{ id: string; type: string; payload: string; created_at: Date }>;
+    const rows = await this.db.query<Array<{ id: string; type: string; payload: string; created_at: Date }>>(
+      `SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[])`,
+      [[...new Set(ids)]],
+    );
     for (const row of rows) out.set(row.id, { type: row.type, payloadText: row.payload, createdAt: row.created_at });
     return out;
   }
@@ -121,7 +122,7 @@ export class EventsService {
     return rows[0] ? toView(rows[0]) : null;
   }
 
-  /** Events newest first, filtered by type and a created_at window [since, until]. */
+  /** Events newest first, filtered by type and a created_at window [since, until): since inclusive, until exclusive, as everywhere. */
   async list(filter: EventListFilter): Promise<{ items: EventView[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -135,17 +136,17 @@ export class EventsService {
     }
     if (filter.until !== undefined) {
       params.push(filter.until);
-      where.push(`created_at <= $${params.length}`);
+      where.push(`created_at < $${params.length}`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [countRows, rows] = await Promise.all([
-      this.db.query(`SELECT count(*)::int AS total FROM webhook_events ${clause}`, params) as Promise<Array<{ total: number }>>,
-      this.db.query(
+      this.db.query<Array<{ total: number }>>(`SELECT count(*)::int AS total FROM webhook_events ${clause}`, params),
+      this.db.query<EventRow[]>(
         `SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events ${clause}
          ORDER BY created_at DESC, id DESC
          LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, filter.limit, filter.offset],
-      ) as Promise<EventRow[]>,
+      ),
     ]);
     return { items: rows.map(toView), total: countRows[0].total };
   }
@@ -162,7 +163,7 @@ export class EventsService {
   async deleteOlderThan(cutoff: Date, batchSize: number, opts: { after?: PurgeCursor | null; stillNeeded?: StillNeeded } = {}): Promise<PurgeBatch> {
     return this.db.transaction(async (m) => {
       const after = opts.after ?? null;
-      const rows = (await m.query(
+      const rows = await m.query<Array<{ id: string; created_at: string }>>(
         `SELECT id, created_at::text AS created_at FROM webhook_events
          WHERE created_at < $1 AND fanned_out_at IS NOT NULL
            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
@@ -170,7 +171,7 @@ export class EventsService {
          LIMIT $2
          FOR UPDATE SKIP LOCKED`,
         [cutoff, batchSize, after?.createdAt ?? null, after?.id ?? null],
-      )) as Array<{ id: string; created_at: string }>;
+      );
       if (rows.length === 0) return { scanned: 0, deleted: 0, next: null };
       const keep = new Set(
         opts.stillNeeded

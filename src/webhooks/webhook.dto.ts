@@ -13,7 +13,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MIN_TIMEOUT_MS = 1_000;
 export const MAX_TIMEOUT_MS = 30_000;
 
-const trim = Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 /** Take the value exactly as parsed from JSON (class-transformer would rebuild nested objects). */
 const raw = (key: string) => Transform(({ obj }) => (obj as Record<string, unknown>)[key]);
 /** Absent (undefined) skips validation; null is validated and so rejected by the type check. */
@@ -161,7 +161,7 @@ export class UpdateWebhookDto {
 export class WebhookListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only enabled (true) or disabled (false) webhooks', enum: ['true', 'false'] })
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'enabled must be true or false' })
   enabled?: boolean;
 

@@ -1,4 +1,4 @@
-import { maskSecret } from '../delivery/secret';
+import { maskSecret } from './secret';
 import type { WebhookDto, WebhookWithSecretDto } from './webhook.dto';
 import type { Webhook } from './webhook.entity';
 

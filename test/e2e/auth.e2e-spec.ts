@@ -114,6 +114,25 @@ describe('Auth and users (e2e)', () => {
     await t.http().get('/api/auth/me').set('Authorization', `Bearer ${viewer}`).expect(401);
   });
 
+  it('answers concurrent creates of the same username with one 201 and 409s, never a 500', async () => {
+    // each request checks "is it taken?" before hashing the password, so most pass the check together
+    // and the unique index refuses all but one insert: that unique violation must read as a 409 too
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const res = await t
+          .http()
+          .post('/api/users')
+          .set('Authorization', `Bearer ${admin}`)
+          .send({ username: 'racer', password: 'racer-pass-1', role: 'viewer' });
+        return { status: res.status, code: res.body.code as string | undefined };
+      }),
+    );
+    expect(statuses.filter((s) => s.status === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s.status !== 201)).toEqual(Array.from({ length: 5 }, () => ({ status: 409, code: 'USERNAME_TAKEN' })));
+    const list = await t.http().get('/api/users?limit=500').set('Authorization', `Bearer ${admin}`).expect(200);
+    expect(list.body.items.filter((u: { username: string }) => u.username === 'racer')).toHaveLength(1);
+  });
+
   it('refuses to delete the own account', async () => {
     const me = await t.http().get('/api/auth/me').set('Authorization', `Bearer ${admin}`).expect(200);
     const res = await t.http().delete(`/api/users/${me.body.id}`).set('Authorization', `Bearer ${admin}`).expect(409);

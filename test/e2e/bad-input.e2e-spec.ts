@@ -193,7 +193,7 @@ const CASES: Case[] = [
   { route: 'PUT /api/webhooks/:hook', body: { timeout_ms: null }, message: /timeout_ms/ },
   { route: 'PUT /api/webhooks/:hook', body: { name: HUGE }, message: /name must be 1 to 100 characters/ },
   { route: 'PUT /api/webhooks/:hook', body: { id: UNKNOWN }, message: /property id should not exist/ },
-  { route: 'PUT /api/webhooks/:hook', body: { secret: 12345678901234567 }, message: /secret must be a string/ },
+  { route: 'PUT /api/webhooks/:hook', body: { secret: 12345678901234 }, message: /secret must be a string/ },
   { route: 'PUT /api/webhooks/:hook', raw: 'name=x', type: 'application/x-www-form-urlencoded', status: 415, message: /application\/json/ },
   { route: 'PUT /api/webhooks/:hook', raw: '{"name": "x"', type: 'application/json', message: /not valid JSON/ },
   { route: 'PUT /api/webhooks/:hook', body: ['name', 'x'], message: /object|property/ },

@@ -112,7 +112,7 @@ describe('crash: kill -9 mid-burst, restart on the same database', () => {
 
     const expectedEvents = [...acknowledged, orphan];
     const report = await eventually(
-      async () => {
+      () => {
         const r = tally(endpoints, expectedEvents);
         return r.missing.length === 0 ? r : null;
       },

@@ -120,7 +120,7 @@ describe('database outage: PostgreSQL stops and starts again under a running ser
     expect(after.acknowledged).toHaveLength(3);
     const everything = [...before.acknowledged, ...after.acknowledged];
     const report = await eventually(
-      async () => {
+      () => {
         const r = tally(endpoints, everything);
         return r.missing.length === 0 ? r : null;
       },

@@ -1,4 +1,5 @@
 import { CaptureServer, eventually } from '../utils/capture-server';
+import { queuedAttemptCount } from '../utils/delivery-db';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('Retries (e2e)', () => {
@@ -85,7 +86,7 @@ describe('Retries (e2e)', () => {
     receiver.respondWith((req) => (req.path === '/down' ? { status: 503, body: 'down' } : { status: 200 }));
     await t.http().post('/api/events').set(auth()).send({ type: 'backup.created', data: {} }).expect(202);
     const items = await finishedLogs(id, 4);
-    await new Promise((r) => setTimeout(r, 700));
+    expect(await queuedAttemptCount(t.databaseUrl, id)).toBe(0); // no fifth attempt scheduled
     const again = await t.http().get(`/api/webhooks/${id}/logs`).set(auth()).expect(200);
     expect(again.body.total).toBe(4);
     expect(items.every((i: { status: string }) => i.status === 'failed')).toBe(true);
@@ -99,7 +100,7 @@ describe('Retries (e2e)', () => {
     receiver.respondWith((req) => (req.path === '/once' ? { status: 500 } : { status: 200 }));
     await t.http().post('/api/events').set(auth()).send({ type: 'backup.created', data: {} }).expect(202);
     await finishedLogs(id, 1);
-    await new Promise((r) => setTimeout(r, 800));
+    expect(await queuedAttemptCount(t.databaseUrl, id)).toBe(0); // no retry scheduled
     const logs = await t.http().get(`/api/webhooks/${id}/logs`).set(auth()).expect(200);
     expect(logs.body.total).toBe(1);
     expect(logs.body.items[0]).toMatchObject({ attempt: 1, status: 'failed', next_retry_at: null });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgres, EmbeddedPostgresError } from '../../src/database/embedded-postgres';
+import { eventually } from '../utils/capture-server';
 import { freePort } from '../utils/service-process';
 
 const isRoot = process.getuid?.() === 0;
@@ -60,8 +61,20 @@ describe('Embedded PostgreSQL launcher (e2e)', () => {
     await client.connect();
     await client.end();
     // once that server is gone, the folder can be started again
-    process.kill(Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGINT');
-    await new Promise((r) => setTimeout(r, 1500));
+    const orphan = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(orphan, 'SIGINT');
+    await eventually(
+      () => {
+        try {
+          process.kill(orphan, 0);
+          return false; // still shutting down
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'ESRCH';
+        }
+      },
+      15000,
+      50,
+    );
     await third.start();
     expect(await third.databaseExists('kept')).toBe(true);
     await third.stop();

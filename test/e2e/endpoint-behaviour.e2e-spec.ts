@@ -7,6 +7,7 @@
 import { createServer, Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { CaptureServer, eventually } from '../utils/capture-server';
+import { attemptCountOfEvent, fannedOut, queuedAttemptCount } from '../utils/delivery-db';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 /** A loopback receiver that never answers and counts the requests it holds open at once. */
@@ -103,7 +104,6 @@ describe('Slow, dead, throttling and gone endpoints (e2e)', () => {
   }
 
   const requestsTo = (path: string) => receiver.requests.filter((r) => r.path === path);
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('a hanging endpoint does not delay a healthy one and never has more than 2 requests open', async () => {
     const slow = await new HangingServer().start();
@@ -139,7 +139,7 @@ describe('Slow, dead, throttling and gone endpoints (e2e)', () => {
       expect(dead.every((l) => /connection refused/.test(l.error ?? ''))).toBe(true);
 
       // after the 5 s timeout the next two go out, never more than two at a time
-      await eventually(async () => slow.received >= 4, 10_000);
+      await eventually(() => slow.received >= 4, 10_000);
       expect(slow.maxOpen).toBe(2);
       const slowLogs = await eventually(async () => {
         const items = await logs(slowId);
@@ -206,7 +206,7 @@ describe('Slow, dead, throttling and gone endpoints (e2e)', () => {
       const l = await logs(id);
       return l.length === 5 && l.every((i) => i.status === 'failed' || i.status === 'cancelled') ? l : null;
     });
-    await sleep(800);
+    expect(await queuedAttemptCount(t.databaseUrl, id)).toBe(0); // nothing retried
     // two were in flight (the per-endpoint limit) and got 410; the other three were cancelled, nothing retried
     const failed = items.filter((l) => l.status === 'failed');
     const cancelled = items.filter((l) => l.status === 'cancelled');
@@ -261,8 +261,9 @@ describe('Slow, dead, throttling and gone endpoints (e2e)', () => {
 
     // disabled: a new event brings no attempt
     const before = requestsTo('/failing').length;
-    await emit('backup.created', { n: 'while disabled' });
-    await sleep(1000);
+    const whileDisabled = await emit('backup.created', { n: 'while disabled' });
+    await fannedOut(t.databaseUrl, whileDisabled);
+    expect(await attemptCountOfEvent(t.databaseUrl, whileDisabled)).toBe(0);
     expect(await logs(id)).toHaveLength(5);
     expect(requestsTo('/failing')).toHaveLength(before);
 

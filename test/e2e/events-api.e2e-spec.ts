@@ -6,6 +6,7 @@ import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
 import { Sweeper } from '../../src/delivery/queue/sweeper';
 import { EventsService } from '../../src/events/events.service';
+import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 const MAX_PAYLOAD = 2048;
@@ -34,12 +35,10 @@ describe('Events API (e2e)', () => {
   };
   const storedRow = async (id: string) =>
     (
-      (await db.query(`SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [id])) as Array<{
-        id: string;
-        type: string;
-        created_at: Date;
-        fanned_out_at: Date | null;
-      }>
+      await db.query<Array<{ id: string; type: string; created_at: Date; fanned_out_at: Date | null }>>(
+        `SELECT id, type, created_at, fanned_out_at FROM webhook_events WHERE id = $1`,
+        [id],
+      )
     )[0];
   const post = (body: object, token = admin) => t.http().post('/api/events').set('Authorization', `Bearer ${token}`).send(body);
   const get = (query: string, token = admin) => t.http().get(`/api/events${query}`).set('Authorization', `Bearer ${token}`);
@@ -238,6 +237,22 @@ describe('Events API (e2e)', () => {
       expect(recent.body.items.map((e: { id: string }) => e.id)).toEqual([ids.new]);
     });
 
+    it('since is inclusive and until exclusive, as on the logs routes', async () => {
+      // a creation time the API shows exactly (PostgreSQL keeps microseconds, ISO 8601 here milliseconds)
+      await db.query(`UPDATE webhook_events SET created_at = date_trunc('milliseconds', created_at) WHERE id = $1`, [ids.mid]);
+      const [mid] = (await get('?type=user.quota_exceeded&limit=2&offset=1').expect(200)).body.items as Array<{ id: string; created_at: string }>;
+      expect(mid.id).toBe(ids.mid);
+      const at = encodeURIComponent(mid.created_at);
+      const justAfter = encodeURIComponent(new Date(new Date(mid.created_at).getTime() + 1).toISOString());
+      const idsOf = async (query: string) =>
+        ((await get(`?type=user.quota_exceeded&${query}`).expect(200)).body.items as Array<{ id: string }>).map((e) => e.id);
+      expect(await idsOf(`since=${at}`)).toEqual([ids.new, ids.mid]);
+      expect(await idsOf(`until=${at}`)).toEqual([ids.old]);
+      expect(await idsOf(`until=${justAfter}`)).toEqual([ids.mid, ids.old]);
+      expect(await idsOf(`since=${at}&until=${justAfter}`)).toEqual([ids.mid]);
+      expect(await idsOf(`since=${at}&until=${at}`)).toEqual([]); // an empty window, not an error
+    });
+
     it('counts every type without a type filter', async () => {
       const res = await get('?limit=500').expect(200);
       const n = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
@@ -315,7 +330,7 @@ describe('Events API (e2e)', () => {
           type: 'service.created',
           body: { type: 'service.created', payloadText: '{"id": "s"}', createdAt: ev.createdAt },
         });
-        await new Promise((r) => setTimeout(r, 100));
+        await eventually(() => seenRow !== 'not called');
         expect(seenRow).toMatchObject({ id: ev.id });
       } finally {
         bus.off(EVENT_RECORDED, check);
@@ -407,7 +422,10 @@ describe('Events API (e2e)', () => {
       const before = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
       const cutoff = new Date('2000-06-01T00:00:00Z');
       const asked: string[][] = [];
-      const stillNeeded = async (_m: unknown, batch: string[]) => (asked.push(batch), batch.filter((id) => id === ids[1]));
+      const stillNeeded = (_m: unknown, batch: string[]) => {
+        asked.push(batch);
+        return Promise.resolve(batch.filter((id) => id === ids[1]));
+      };
       const first = await events.deleteOlderThan(cutoff, 2, { stillNeeded });
       expect(first).toMatchObject({ scanned: 2, deleted: 1 });
       expect(asked).toEqual([[ids[0], ids[1]]]);

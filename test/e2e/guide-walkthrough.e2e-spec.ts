@@ -5,6 +5,7 @@
  * troubleshooting checks, toggle, delete.
  */
 import { CaptureServer, eventually } from '../utils/capture-server';
+import { attemptCountOfEvent, fannedOut } from '../utils/delivery-db';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('The ATLAS guide walk-through (e2e)', () => {
@@ -71,7 +72,7 @@ describe('The ATLAS guide walk-through (e2e)', () => {
   });
 
   it('delivers a matching event raised through POST /api/events, and not a non-matching one', async () => {
-    await t
+    const unmatched = await t
       .http()
       .post('/api/events')
       .set(auth())
@@ -84,7 +85,9 @@ describe('The ATLAS guide walk-through (e2e)', () => {
       .send({ type: 'service.started', data: { service: 'nginx', node: 'edge-1' } })
       .expect(202);
     await receiver.waitFor(2);
-    await new Promise((r) => setTimeout(r, 300)); // give a wrongly matched delivery the chance to show up
+    // matched at fan-out or never: once fanned out with no attempt, no delivery can follow
+    await fannedOut(t.databaseUrl, unmatched.body.id);
+    expect(await attemptCountOfEvent(t.databaseUrl, unmatched.body.id)).toBe(0);
     expect(receiver.requests).toHaveLength(2);
     const delivery = receiver.requests[1];
     expect(delivery.headers['x-atlas-event']).toBe('service.started');
@@ -144,13 +147,14 @@ describe('The ATLAS guide walk-through (e2e)', () => {
     const off = await t.http().post(`/api/webhooks/${webhookId}/toggle`).set(auth()).expect(200);
     expect(off.body.enabled).toBe(false);
     const before = receiver.requests.length;
-    await t
+    const whileOff = await t
       .http()
       .post('/api/events')
       .set(auth())
       .send({ type: 'user.created', data: { user: 'alice' } })
       .expect(202);
-    await new Promise((r) => setTimeout(r, 600));
+    await fannedOut(t.databaseUrl, whileOff.body.id);
+    expect(await attemptCountOfEvent(t.databaseUrl, whileOff.body.id)).toBe(0);
     expect(receiver.requests.length).toBe(before);
     const on = await t.http().post(`/api/webhooks/${webhookId}/toggle`).set(auth()).expect(200);
     expect(on.body.enabled).toBe(true);

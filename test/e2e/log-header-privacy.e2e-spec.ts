@@ -198,7 +198,7 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
       } finally {
         await runner.release();
       }
-      const [row] = (await ds.query(`SELECT request_headers AS h FROM webhook_logs WHERE id = $1`, [shownId])) as Array<{ h: Record<string, string> }>;
+      const [row] = await ds.query<Array<{ h: Record<string, string> }>>(`SELECT request_headers AS h FROM webhook_logs WHERE id = $1`, [shownId]);
       expect(row.h).toEqual({ 'Content-Type': 'application/json', 'X-ATLAS-Signature': 'abc123', Authorization: '********', 'X-Tenant': '********' });
     } finally {
       await ds.destroy();

@@ -113,7 +113,7 @@ describe('Logs of the built service in production (e2e)', () => {
     await receiver.waitFor(2);
 
     // both attempts logged (the lines are written when the attempts end)
-    await eventually(async () => deliveryLines(parseLines(svc!.output())).length >= 2);
+    await eventually(() => deliveryLines(parseLines(svc!.output())).length >= 2);
     const exit = await svc!.stop();
     expect(exit.code).toBe(0);
 

@@ -12,7 +12,7 @@
 import { CaptureServer, eventually } from '../utils/capture-server';
 import { attemptsPerPair, attemptStatusCounts } from '../utils/delivery-db';
 import { Endpoint, tally } from '../utils/delivery-tally';
-import { createWebhookAt, emitBurst, loginTo, sleep } from '../utils/service-api';
+import { createWebhookAt, emitBurst, loginTo, sweepsLater } from '../utils/service-api';
 import { ServiceProcess, startService } from '../utils/service-process';
 import { Client } from 'pg';
 import { MIGRATION_LOCK_KEY } from '../../src/database/locked-migrations';
@@ -97,7 +97,7 @@ describe('many instances on one database', () => {
       const r = tally(endpoints, events);
       throw new Error(`not all delivered: ${r.delivered}/${r.expected}, queue ${JSON.stringify(await attemptStatusCounts(db.url))}`);
     });
-    await sleep(1000); // a second sweep on both instances: a late duplicate would show up now
+    // nothing pending or sending (checked above): every result is recorded, so no late duplicate can follow
     const report = tally(endpoints, events);
     const perEndpoint = endpoints.map((e) => `${e.name}=${e.receiver.requests.length}`).join(' ');
     const sentByA = succeededAttempts(a.output());
@@ -144,8 +144,9 @@ describe('many instances on one database', () => {
     expect(burst.failed).toBe(0);
     expect(burst.acknowledged).toHaveLength(30);
 
-    // Several sweeps later: fanned out into pending attempts, none sent, none claimed.
-    await sleep(1500);
+    // Fanned out into pending attempts; two sweeps after that, still none sent, none claimed.
+    await eventually(async () => (await attemptStatusCounts(db.url)).pending === 40, 15000);
+    await sweepsLater(api.baseUrl, 2);
     expect(endpoints.map((e) => e.receiver.requests.length)).toEqual([0, 0]);
     expect(await attemptStatusCounts(db.url)).toEqual({ pending: 40, sending: 0, succeeded: 0, failed: 0, cancelled: 0 });
 
@@ -154,7 +155,7 @@ describe('many instances on one database', () => {
     const worker = await start(db.url, { WEBHOOK_SWEEP_INTERVAL_MS: '1s', WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: '2' });
     const workerUpAt = Date.now();
     const report = await eventually(
-      async () => {
+      () => {
         const r = tally(endpoints, burst.acknowledged);
         return r.missing.length === 0 ? r : null;
       },

@@ -102,7 +102,7 @@ describe('shutdown on SIGTERM', () => {
 
     receiver.respondWith(() => ({ status: 200, body: 'ok' }));
     const second = await start(db.url, env);
-    const report = await eventually(async () => {
+    const report = await eventually(() => {
       const r = tally(endpoints, burst.acknowledged);
       return r.missing.length === 0 ? r : null;
     }, 20000).catch(() => {

@@ -12,8 +12,10 @@ const PAYLOADS: unknown[] = [
   { emoji: '🚀🔥 done ✅', flags: '🇩🇪', astral: '𝄞 music' },
   { controls: '\u0000\u0001\u0007\b\t\n\u000b\f\r\u001b\u001f\u007f', quotes: '"\'\\/', html: '<script>alert(1)</script>' },
   { nested: { deeper: { deepest: [1, [2, [3, { k: 'v' }]]] } }, empty: {}, list: [], nothing: null, yes: true, no: false },
+  // eslint-disable-next-line no-loss-of-precision -- deliberately past 2^53: the payload carries the double JS makes of it, as a client's JSON would
   { floats: [0.1, 1.5, 1e-7, 0.00001, 1e-4, 123456.789, 1.7976931348623157e308, 5e-324, -2.5e-10, 3.0, 1e21, 12345678901234567890] },
   { 'z-last': 1, 'a-first': 2, é: 3, 'Z-upper': 4, '😀': 5, '\uffff': 6, '': 7 },
+  // eslint-disable-next-line no-loss-of-precision -- deliberately past 2^53 (see above)
   { unicode_keys: { 日本: 'Japan', Ελλάδα: 'Greece' }, big: 9007199254740993, negative_zero: -0 },
 ];
 
@@ -46,7 +48,7 @@ describe('Signatures on real deliveries (e2e)', () => {
     for (const data of PAYLOADS) {
       await t.http().post('/api/events').set(auth()).send({ type: 'system.health_warning', data }).expect(202);
     }
-    const mine = await eventually(async () => {
+    const mine = await eventually(() => {
       const got = receiver.requests.filter((r) => r.path === path);
       return got.length >= PAYLOADS.length ? got : null;
     });

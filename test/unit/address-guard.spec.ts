@@ -1,8 +1,9 @@
 import * as http from 'node:http';
 import { AddressInfo, LookupFunction } from 'node:net';
 import { LookupAddress } from 'node:dns';
-import { BlockedAddressError, classifyAddress, createAddressGuard } from '../../src/delivery/sending/address-guard';
+import ipaddr from 'ipaddr.js';
 import type { Agent } from 'undici';
+import { BlockedAddressError, classifyAddress, createAddressGuard } from '../../src/delivery/sending/address-guard';
 import { createDeliveryAgent } from '../../src/delivery/sending/delivery-agent';
 
 describe('classifyAddress', () => {
@@ -86,6 +87,31 @@ describe('classifyAddress', () => {
   it('treats a string that is no IP address as blocked', () => {
     expect(classifyAddress('example.com')).toBe('not an IP address');
     expect(classifyAddress('')).toBe('not an IP address');
+  });
+});
+
+describe('classifyAddress against the special ranges ipaddr.js knows', () => {
+  type Special = Record<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>>;
+  // ipaddr.js's own range table (not in its typings): what its range() answers from
+  const tables = [ipaddr.IPv4.prototype, ipaddr.IPv6.prototype].map((proto) => (proto as unknown as { SpecialRanges: Special }).SpecialRanges);
+  // globally reachable per the IANA registries (anycast DNS sinks, AMT relays): ipaddr.js names them, we let them through
+  const GLOBAL = ['as112', 'amt', 'as112v6'];
+  const probes = tables.flatMap((table) =>
+    Object.entries(table)
+      .filter(([name]) => !GLOBAL.includes(name))
+      .flatMap(([name, subnets]) =>
+        (Array.isArray(subnets[0]) ? (subnets as Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>) : [subnets as [ipaddr.IPv4 | ipaddr.IPv6, number]]).map(
+          ([net, len]) => [name, `${net.toString()}/${len}`, net.toString()],
+        ),
+      ),
+  );
+
+  it('has ranges to compare with', () => {
+    expect(probes.length).toBeGreaterThan(20);
+  });
+
+  it.each(probes)('%s %s: %s is refused', (_name, _cidr, address) => {
+    expect(classifyAddress(address)).not.toBeNull();
   });
 });
 

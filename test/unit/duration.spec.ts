@@ -9,6 +9,7 @@ describe('parseDurationMs', () => {
     ['2h', 7200000],
     ['1d', 86400000],
     ['1.5s', 1500],
+    ['2 hours', 7200000], // ms reads long forms too
   ])('%s → %d ms', (raw, ms) => {
     expect(parseDurationMs(raw)).toBe(ms);
   });

@@ -87,7 +87,15 @@ describe('MicroBatcher', () => {
     jest.useFakeTimers();
     try {
       const batches: number[][] = [];
-      const b = new MicroBatcher<number>(3, async (items) => void batches.push(items), 1, 10);
+      const b = new MicroBatcher<number>(
+        3,
+        (items) => {
+          batches.push(items);
+          return Promise.resolve();
+        },
+        1,
+        10,
+      );
       b.push(1);
       jest.advanceTimersByTime(5);
       b.push(2);

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { canonicalJson } from '../../src/common/canonical-json';
-import { generateSecret, maskSecret, standardWebhooksKey } from '../../src/delivery/secret';
+import { generateSecret, maskSecret, standardWebhooksKey } from '../../src/webhooks/secret';
 import { atlasSignature, signDelivery, standardWebhookSignature } from '../../src/delivery/sending/signature';
 import { verifyWithPython } from '../utils/python-verifier';
 

@@ -53,3 +53,37 @@ export async function unfannedEventCount(databaseUrl: string): Promise<number> {
   const [row] = await queryDb<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM webhook_events WHERE fanned_out_at IS NULL`);
   return row.n;
 }
+
+/** How many attempt rows one event has (for any webhook). */
+export async function attemptCountOfEvent(databaseUrl: string, eventId: string): Promise<number> {
+  const [row] = await queryDb<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM webhook_logs WHERE event_id = $1`, [eventId]);
+  return row.n;
+}
+
+/**
+ * Attempts of one webhook still queued (`pending`, retries included) or in flight (`sending`).
+ * A result and the retry it schedules are written in one transaction, so 0 after the attempts
+ * finished means nothing more will be sent to this webhook unless a new event or redelivery comes.
+ */
+export async function queuedAttemptCount(databaseUrl: string, webhookId: string): Promise<number> {
+  const [row] = await queryDb<{ n: number }>(
+    databaseUrl,
+    `SELECT count(*)::int AS n FROM webhook_logs WHERE webhook_id = $1 AND status IN ('pending', 'sending')`,
+    [webhookId],
+  );
+  return row.n;
+}
+
+/**
+ * Resolves once the event is fanned out: from then on every attempt it will ever get (at fan-out)
+ * exists as a row, so "no attempt for this webhook" is final. Rejects after `timeoutMs`.
+ */
+export async function fannedOut(databaseUrl: string, eventId: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await queryDb<{ done: boolean }>(databaseUrl, `SELECT fanned_out_at IS NOT NULL AS done FROM webhook_events WHERE id = $1`, [eventId]);
+    if (row?.done) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`event ${eventId} was not fanned out within ${timeoutMs} ms`);
+}

@@ -113,3 +113,22 @@ export async function emitBurst(targets: EmitTarget[], n: number, options: Burst
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A counter or gauge (no labels) from a service's GET /metrics, read from loopback (allowed without a token by default). */
+export async function metricValue(baseUrl: string, name: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/metrics`);
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} in GET /metrics (HTTP ${res.status})`);
+  return Number(line.slice(name.length + 1));
+}
+
+/** Resolves after the service's sweeper has completed `passes` more passes than now (read from its metrics). */
+export async function sweepsLater(baseUrl: string, passes = 2, timeoutMs = 15_000): Promise<void> {
+  const start = await metricValue(baseUrl, 'atlas_webhooks_sweeper_runs_total');
+  const deadline = Date.now() + timeoutMs;
+  while ((await metricValue(baseUrl, 'atlas_webhooks_sweeper_runs_total')) < start + passes) {
+    if (Date.now() > deadline) throw new Error(`the sweeper did not complete ${passes} passes within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { standardWebhooksKey } from '../secret';
+import { standardWebhooksKey } from '../../webhooks/secret';
 
 export const USER_AGENT = 'ATLAS-Webhooks/1.0';
 
