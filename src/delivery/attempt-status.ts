@@ -19,3 +19,7 @@ export const ATTEMPT_STATUSES: readonly AttemptStatus[] = Object.values(Status);
 
 /** The statuses of attempts still to be sent: the queue. */
 export const QUEUED_SQL = `('${Status.Pending}', '${Status.Sending}')`;
+
+/** The statuses of the attempt log (webhook_logs): attempts that are over. */
+export type FinishedStatus = typeof Status.Succeeded | typeof Status.Failed | typeof Status.Cancelled;
+export const FINISHED_SQL = `('${Status.Succeeded}', '${Status.Failed}', '${Status.Cancelled}')`;

@@ -1,47 +1,47 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { WebhookEvent } from '../events/webhook-event.entity';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { Webhook } from '../webhooks/webhook.entity';
-import { ATTEMPT_STATUSES, AttemptStatus, QUEUED_SQL, Status } from './attempt-status';
+import { FINISHED_SQL } from './attempt-status';
+import type { FinishedStatus } from './attempt-status';
 
 export type { AttemptStatus } from './attempt-status';
-
 export type AttemptTrigger = 'event' | 'test' | 'redeliver' | 'recover';
 
 /**
- * One row per delivery attempt, planned or done. Pending rows are the queue.
- * Foreign keys cascade: deleting a webhook or an expired event removes its attempts.
+ * The attempt log: one row per finished attempt (succeeded, failed or
+ * cancelled), written once. Attempts still to be sent are in the queue
+ * (`QueuedAttempt`); the view `webhook_attempts` shows both, as the API does.
+ * Partitioned by `created_at` (when the attempt was planned), one partition
+ * per UTC day, so the key includes it; retention drops whole days. Deleting a
+ * webhook removes its attempts (foreign key cascade).
  *
  * The code calls these rows attempts throughout; the table is `webhook_logs`
  * (and the routes `/logs`) because the ATLAS guide names them so.
  */
 @Entity({ name: 'webhook_logs' })
-@Index('idx_webhook_logs_due', ['scheduledAt'], { where: `status = '${Status.Pending}'` })
-@Index('idx_webhook_logs_lease', ['lockedUntil'], { where: `status = '${Status.Sending}'` })
 // (webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id): written by hand in the
-// StatsIndexes migration (TypeORM cannot express INCLUDE), for the logs list and the stats aggregates.
+// migration (TypeORM cannot express INCLUDE), for the logs list and the stats aggregates.
 @Index('idx_webhook_logs_webhook_created', { synchronize: false })
-@Index('idx_webhook_logs_webhook_queue', ['webhookId'], { where: `status IN ${QUEUED_SQL}` })
-@Check('chk_webhook_logs_status', `status IN (${ATTEMPT_STATUSES.map((s) => `'${s}'`).join(', ')})`)
 @Index('idx_webhook_logs_created', ['createdAt'])
 @Index('idx_webhook_logs_event', ['eventId'])
-@Index('uq_webhook_logs_fanout', ['eventId', 'webhookId'], { unique: true, where: "attempt = 1 AND trigger = 'event'" })
+@Check('chk_webhook_logs_status', `status IN ${FINISHED_SQL}`)
 export class Attempt {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_webhook_logs' })
   id: string;
 
   @Column({ name: 'webhook_id', type: 'uuid' })
   webhookId: string;
 
+  @ManyToOne(() => Webhook, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'webhook_id', foreignKeyConstraintName: 'fk_webhook_logs_webhook' })
+  webhook?: Webhook;
+
+  /** The event (no foreign key: the event store is partitioned; retention keeps what attempts still need). */
   @Column({ name: 'event_id', type: 'uuid' })
   eventId: string;
 
-  @ManyToOne(() => Webhook, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'webhook_id' })
-  webhook?: Webhook;
-
-  @ManyToOne(() => WebhookEvent, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'event_id' })
-  event?: WebhookEvent;
+  /** The event's created_at: its partition. */
+  @Column({ name: 'event_created_at', type: 'timestamptz' })
+  eventCreatedAt: Date;
 
   @Column({ name: 'event_type', type: 'varchar', length: 100 })
   eventType: string;
@@ -52,18 +52,14 @@ export class Attempt {
   @Column({ type: 'varchar', length: 16, default: 'event' })
   trigger: AttemptTrigger;
 
-  @Column({ type: 'varchar', length: 16, default: Status.Pending })
-  status: AttemptStatus;
+  @Column({ type: 'varchar', length: 16 })
+  status: FinishedStatus;
 
-  /** null until the attempt is done. */
   @Column({ type: 'boolean', nullable: true })
   success: boolean | null;
 
-  @Column({ name: 'scheduled_at', type: 'timestamptz', default: () => 'now()' })
+  @Column({ name: 'scheduled_at', type: 'timestamptz' })
   scheduledAt: Date;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil: Date | null;
 
   @Column({ name: 'status_code', type: 'integer', nullable: true })
   statusCode: number | null;
@@ -86,7 +82,7 @@ export class Attempt {
   @Column({ name: 'next_retry_at', type: 'timestamptz', nullable: true })
   nextRetryAt: Date | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()', primaryKeyConstraintName: 'pk_webhook_logs' })
   createdAt: Date;
 
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })

@@ -2,11 +2,13 @@ import type { EventBody } from '../events/events.types';
 import type { Webhook } from '../webhooks/webhook.entity';
 import type { AttemptTrigger } from './attempt.entity';
 
-/** An attempt this instance has claimed (status `sending`, leased) and will send. */
+/** An attempt this instance has claimed (leased in the queue) and will send. */
 export interface ClaimedAttempt {
   id: string;
   webhookId: string;
   eventId: string;
+  /** The event's created_at (its partition). */
+  eventCreatedAt: Date;
   eventType: string;
   attempt: number;
   trigger: AttemptTrigger;

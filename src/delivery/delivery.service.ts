@@ -6,13 +6,11 @@ import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
 import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
-import { returnedRows } from '../database/query-result';
 import { AttemptStore } from './queue/attempt-store';
 import { ClaimedAttempt } from './attempt.types';
 import { Dispatcher } from './queue/dispatcher';
 import { buildEventBody } from './sending/event-body';
 import { AttemptLogService } from './api/attempt-log.service';
-import { Status } from './attempt-status';
 
 /** How many attempts one recover call may queue. */
 export const RECOVER_LIMIT = 10_000;
@@ -48,7 +46,7 @@ export class DeliveryService {
       { webhook_id: webhook.id, webhook_name: webhook.name, message: 'This is a test delivery from ATLAS Webhooks.' },
       { fanOut: false },
     );
-    const attempt = await this.createClaimed(webhook.id, event.id, 'webhook.test', 1, 'test');
+    const attempt = await this.createClaimed(webhook.id, event.id, event.createdAt, 'webhook.test', 1, 'test');
     const [body] = [...(await this.events.bodiesFor([event.id])).values()];
     const outcome = await this.dispatcher.runNow({
       attempt,
@@ -73,7 +71,7 @@ export class DeliveryService {
       const n = await this.store.nextAttemptNumber(m, webhookId, log.event_id);
       const [row] = await this.store.insert(
         m,
-        [{ webhookId, eventId: log.event_id, eventType: log.event_type, attempt: n, trigger: 'redeliver', claimed: true }],
+        [{ webhookId, eventId: log.event_id, eventCreatedAt: event.createdAt, eventType: log.event_type, attempt: n, trigger: 'redeliver', claimed: true }],
         this.dispatcher.lease,
       );
       return row;
@@ -89,19 +87,7 @@ export class DeliveryService {
   async recover(webhookId: string, since: Date): Promise<{ queued: number; limit: number; since: string }> {
     await this.webhooks.getOrFail(webhookId);
     this.logger.log({ msg: 'recover started', webhook_id: webhookId, since: since.toISOString() });
-    const res: unknown = await this.db.query(
-      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
-       SELECT $1, event_id, max(event_type), max(attempt) + 1, 'recover', '${Status.Pending}', now()
-       FROM webhook_logs
-       WHERE webhook_id = $1 AND created_at >= $2
-       GROUP BY event_id
-       HAVING NOT bool_or(status IN ('${Status.Succeeded}', '${Status.Pending}', '${Status.Sending}'))
-       ORDER BY min(created_at)
-       LIMIT $3
-       RETURNING id`,
-      [webhookId, since, RECOVER_LIMIT],
-    );
-    const queued = returnedRows(res).length;
+    const queued = await this.store.queueRecovery(webhookId, since, RECOVER_LIMIT);
     this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
     if (queued) void this.dispatcher.claimAndRun(); // never rejects: a failed claim is logged, the sweeper claims again
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
@@ -131,9 +117,18 @@ export class DeliveryService {
     this.dispatcher.dropWaiting(payload.id);
   }
 
-  private async createClaimed(webhookId: string, eventId: string, eventType: string, attempt: number, trigger: 'test'): Promise<ClaimedAttempt> {
-    const [row] = await this.db.transaction((m) =>
-      this.store.insert(m, [{ webhookId, eventId, eventType, attempt, trigger, claimed: true }], this.dispatcher.lease),
+  private async createClaimed(
+    webhookId: string,
+    eventId: string,
+    eventCreatedAt: Date,
+    eventType: string,
+    attempt: number,
+    trigger: 'test',
+  ): Promise<ClaimedAttempt> {
+    const [row] = await this.store.insert(
+      this.db.manager,
+      [{ webhookId, eventId, eventCreatedAt, eventType, attempt, trigger, claimed: true }],
+      this.dispatcher.lease,
     );
     return row;
   }

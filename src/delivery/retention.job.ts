@@ -1,53 +1,50 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { EventsService } from '../events/events.service';
-import type { PurgeCursor } from '../events/events.types';
-import { AttemptStore } from './queue/attempt-store';
+import { createDailyPartitions, dropDailyPartitionsBefore } from '../database/daily-partitions';
 import { affectedRows } from '../database/query-result';
-import { Status } from './attempt-status';
+import { EventsService } from '../events/events.service';
+import { AttemptStore } from './queue/attempt-store';
 
 export const RETENTION_INTERVAL = 'delivery-retention';
 export const RETENTION_FIRST_RUN = 'delivery-retention-first-run';
 /** How often the job runs on a worker instance. */
 export const RETENTION_EVERY_MS = 60 * 60 * 1000;
-/** The first run after start-up, once the instance has settled (then hourly). */
+/** The first retention run after start-up, once the instance has settled (then hourly). */
 export const RETENTION_FIRST_RUN_DELAY_MS = 60 * 1000;
-/** Rows per DELETE statement: short statements, short locks, small WAL bursts. */
-export const RETENTION_BATCH = 5_000;
-/** Pause between two batches, so delivery traffic keeps its share of the database. */
-export const RETENTION_PAUSE_MS = 50;
-/** One progress line per this many batches. */
-const LOG_EVERY_BATCHES = 20;
+/** Days of partitions kept created ahead of today (and one behind, for clocks a little off). */
+export const PARTITION_DAYS_AHEAD = 7;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LOG_TABLE = 'webhook_logs';
 
 /**
- * The session-level advisory lock that keeps retention to one instance at a
- * time (any 64-bit number no other code uses; the migrations have their own).
+ * The session-level advisory lock that keeps partition upkeep and retention
+ * to one instance at a time (any 64-bit number no other code uses; the
+ * migrations have their own).
  */
 export const RETENTION_LOCK_KEY = '4705233031416481102';
 
 export interface RetentionResult {
-  /** True when another instance held the retention lock: this run did nothing. */
+  /** True when another instance held the lock: this run did nothing. */
   skipped?: true;
-  /** Attempts (webhook_logs rows) deleted directly. */
-  attempts: number;
-  /** Events deleted (attempts they still had went with them through the foreign key cascade). */
-  events: number;
+  /** Daily partitions created ahead, of the attempt log and of the event store. */
+  created: string[];
+  /** Daily partitions dropped: whole days older than WEBHOOK_LOG_RETENTION_DAYS. */
+  dropped: string[];
+  /** Old rows deleted from the default partitions (rows of days that had no partition). */
+  deletedRows: number;
 }
 
 /**
- * Deletes attempts and events older than WEBHOOK_LOG_RETENTION_DAYS, in
- * batches, on worker instances only (WEBHOOK_WORKER=false instances never run
- * it). Queued work is never deleted: attempts still `pending` or `sending`
- * stay, and so do their events (and any event not fanned out yet), because
- * deleting an event cascades to its attempts; the check runs with the
- * event rows locked, so an attempt queued meanwhile (a retry, a redeliver)
- * cannot be swept away with its event. Attempts go first, so the event
- * deletes cascade to few rows.
+ * The attempt log and the event store are partitioned by day. This job, on
+ * worker instances and one instance at a time: keeps the partitions of the
+ * next days created (at start-up and hourly), and drops the days older than
+ * WEBHOOK_LOG_RETENTION_DAYS — a DROP of a day's table, not a DELETE of its
+ * rows. The queue is never touched: the event days its attempts still need
+ * stay, and so do events not fanned out yet.
  */
 @Injectable()
 export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -65,15 +62,17 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     if (!this.config.get('WEBHOOK_WORKER')) return;
-    const first = setTimeout(() => void this.runScheduled(), RETENTION_FIRST_RUN_DELAY_MS);
+    // the days ahead at once (the migration created a week of them; this keeps them coming)
+    setImmediate(() => void this.runScheduled(false));
+    const first = setTimeout(() => void this.runScheduled(true), RETENTION_FIRST_RUN_DELAY_MS);
     first.unref();
     this.scheduler.addTimeout(RETENTION_FIRST_RUN, first);
-    const every = setInterval(() => void this.runScheduled(), RETENTION_EVERY_MS);
+    const every = setInterval(() => void this.runScheduled(true), RETENTION_EVERY_MS);
     every.unref();
     this.scheduler.addInterval(RETENTION_INTERVAL, every);
   }
 
-  /** Stops the schedule; a run in progress stops after its current batch. */
+  /** Stops the schedule and waits for a run in progress. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.scheduler.doesExist('timeout', RETENTION_FIRST_RUN)) this.scheduler.deleteTimeout(RETENTION_FIRST_RUN);
@@ -83,26 +82,35 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
-   * One full pass (a pass already in progress here is shared, not doubled),
-   * under the retention lock: when another instance holds it, this pass is
-   * skipped rather than run beside it.
+   * One full pass: partitions ahead, then retention (unless `retention` is
+   * false). A pass already in progress here is shared, not doubled; when
+   * another instance holds the lock, this pass is skipped.
    */
-  runOnce(): Promise<RetentionResult> {
-    if (!this.running) this.running = this.purgeLocked().finally(() => (this.running = null));
+  runOnce(retention = true): Promise<RetentionResult> {
+    if (!this.running) this.running = this.locked(retention).finally(() => (this.running = null));
     return this.running;
   }
 
-  private async purgeLocked(): Promise<RetentionResult> {
+  private async runScheduled(retention: boolean): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.runOnce(retention);
+    } catch (err) {
+      this.logger.error(`Partition upkeep or retention failed (tried again within the hour): ${(err as Error).message}`);
+    }
+  }
+
+  private async locked(retention: boolean): Promise<RetentionResult> {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
       const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RETENTION_LOCK_KEY])) as Array<{ locked: boolean }>;
       if (!locked) {
         this.logger.log('Retention: another instance is running it; skipped');
-        return { skipped: true, attempts: 0, events: 0 };
+        return { skipped: true, created: [], dropped: [], deletedRows: 0 };
       }
       try {
-        return await this.purge();
+        return await this.pass(retention);
       } finally {
         await runner.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]);
       }
@@ -111,65 +119,29 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  private async runScheduled(): Promise<void> {
-    try {
-      await this.runOnce();
-    } catch (err) {
-      this.logger.error(`Retention run failed (next run in an hour): ${(err as Error).message}`);
-    }
-  }
+  private async pass(retention: boolean): Promise<RetentionResult> {
+    const from = new Date(Date.now() - DAY_MS);
+    const days = PARTITION_DAYS_AHEAD + 2;
+    const created = [...(await createDailyPartitions(this.db, LOG_TABLE, from, days)), ...(await this.events.ensurePartitions(from, days))];
+    if (created.length) this.logger.log(`Created partitions ${created.join(', ')}`);
+    const result: RetentionResult = { created, dropped: [], deletedRows: 0 };
+    if (!retention || this.stopped) return result;
 
-  private async purge(): Promise<RetentionResult> {
-    const days = this.config.get('WEBHOOK_LOG_RETENTION_DAYS');
-    const cutoff = new Date(Date.now() - days * DAY_MS);
     const t0 = Date.now();
-    const attempts = await this.inBatches('attempts', async () => {
-      const n = await this.deleteAttempts(cutoff);
-      return { deleted: n, more: n === RETENTION_BATCH };
-    });
-    let after: PurgeCursor | null = null;
-    let kept = 0;
-    const events = await this.inBatches('events', async () => {
-      const batch = await this.events.deleteOlderThan(cutoff, RETENTION_BATCH, { after, stillNeeded: this.stillNeeded });
-      after = batch.next;
-      kept += batch.scanned - batch.deleted;
-      return { deleted: batch.deleted, more: batch.scanned === RETENTION_BATCH };
-    });
-    if (kept) this.logger.log(`Retention: kept ${kept} old events that still have queued attempts`);
-    if (attempts || events) {
-      this.logger.log(`Deleted ${attempts} attempts and ${events} events older than ${days} days (before ${cutoff.toISOString()}) in ${Date.now() - t0} ms`);
+    const retentionDays = this.config.get('WEBHOOK_LOG_RETENTION_DAYS');
+    const cutoff = new Date(Date.now() - retentionDays * DAY_MS);
+    const logDays = await dropDailyPartitionsBefore(this.db, LOG_TABLE, cutoff);
+    const logRows = affectedRows(await this.db.query<unknown>(`DELETE FROM ${LOG_TABLE}_default WHERE created_at < $1`, [cutoff]));
+    // events that queued attempts still need stay, with their day
+    const events = await this.events.dropOlderThan(cutoff, await this.store.queuedEventDaysBefore(cutoff));
+    result.dropped = [...logDays, ...events.partitions];
+    result.deletedRows = logRows + events.rows;
+    if (result.dropped.length || result.deletedRows) {
+      this.logger.log(
+        `Retention (${retentionDays} days, before ${cutoff.toISOString()}): dropped ${result.dropped.join(', ') || 'no partition'}, ` +
+          `deleted ${result.deletedRows} rows of default partitions, in ${Date.now() - t0} ms`,
+      );
     }
-    return { attempts, events };
-  }
-
-  /**
-   * Events with queued work stay: deleting an event cascades to its attempts.
-   * Runs inside the event delete's transaction, with the batch locked.
-   */
-  private readonly stillNeeded = (manager: EntityManager, ids: string[]) => this.store.eventsWithQueuedWork(manager, ids);
-
-  /** Runs `deleteBatch` until it says there is no more (or the app stops); returns the total deleted. */
-  private async inBatches(what: string, deleteBatch: () => Promise<{ deleted: number; more: boolean }>): Promise<number> {
-    let total = 0;
-    for (let batch = 1; !this.stopped; batch++) {
-      const { deleted, more } = await deleteBatch();
-      total += deleted;
-      if (batch % LOG_EVERY_BATCHES === 0) this.logger.log(`Retention: ${total} ${what} deleted so far (${batch} batches)`);
-      if (!more) break;
-      await new Promise((r) => setTimeout(r, RETENTION_PAUSE_MS));
-    }
-    return total;
-  }
-
-  /** One batch of finished attempts (never pending or sending) created before `cutoff`. */
-  private async deleteAttempts(cutoff: Date): Promise<number> {
-    const res: unknown = await this.db.query(
-      `DELETE FROM webhook_logs WHERE id IN (
-         SELECT id FROM webhook_logs
-         WHERE created_at < $1 AND status NOT IN ('${Status.Pending}', '${Status.Sending}')
-         LIMIT $2)`,
-      [cutoff, RETENTION_BATCH],
-    );
-    return affectedRows(res);
+    return result;
   }
 }

@@ -2,15 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
 import { isUuid } from '../common/uuid';
 import { AppConfig } from '../config/app-config';
-import { affectedRows } from '../database/query-result';
+import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
+import { affectedRows, returnedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { isEventType, listEventTypes } from './event-catalogue';
-import { EmitOptions, EventBody, EventListFilter, EventView, PurgeBatch, PurgeCursor, RecordedEvent, StillNeeded } from './events.types';
+import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
+
+const EVENTS_TABLE = 'webhook_events';
 
 interface EventRow {
   id: string;
@@ -80,14 +83,21 @@ export class EventsService {
   }
 
   /**
-   * Marks events fanned out (those not marked yet; the first mark's time
-   * stays). The fan-out calls it once their attempts are inserted: an event
-   * left unmarked by a crash in between is fanned out again by the sweeper,
-   * which adds only the attempts that were missing.
+   * Claims events for a fan-out, inside the caller's transaction: marks
+   * those of `ids` not fanned out yet and returns them. Events another
+   * fan-out is marking right now (row locked) are left out (SKIP LOCKED): an
+   * event is fanned out once. The mark commits with the caller's attempts,
+   * or not at all. Attempt inserts (key-share locks) do not hold it up.
    */
-  async markFannedOut(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL`, [ids]);
+  async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
+    if (ids.length === 0) return [];
+    const res = await manager.query<unknown>(
+      `UPDATE webhook_events SET fanned_out_at = now()
+       WHERE (id, created_at) IN (SELECT id, created_at FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR NO KEY UPDATE SKIP LOCKED)
+       RETURNING id, type`,
+      [ids],
+    );
+    return returnedRows<{ id: string; type: string }>(res);
   }
 
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */
@@ -151,41 +161,29 @@ export class EventsService {
     return { items: rows.map(toView), total: countRows[0].total };
   }
 
+  /** Creates the event store's daily partitions for `days` days from `from`'s day on (those missing); returns their names. */
+  ensurePartitions(from: Date, days: number): Promise<string[]> {
+    return createDailyPartitions(this.db, EVENTS_TABLE, from, days);
+  }
+
   /**
-   * Deletes one batch of events created before `cutoff` that are fanned out
-   * (their attempts cascade), in created_at order from `after`. The batch's
-   * rows are locked first (`FOR UPDATE SKIP LOCKED`: an event whose attempt
-   * is being inserted right now is skipped), then `stillNeeded` says which of
-   * them must stay, seeing every attempt committed before the lock; an
-   * attempt inserted later waits for the lock and then finds the event gone,
-   * instead of being deleted by the cascade unseen.
+   * Retention of the event store: drops the days that ended before `cutoff`
+   * and deletes older rows of the default partition, except the days in
+   * `keep` (the caller's attempts still need their events) and the days of
+   * events not fanned out yet.
    */
-  async deleteOlderThan(cutoff: Date, batchSize: number, opts: { after?: PurgeCursor | null; stillNeeded?: StillNeeded } = {}): Promise<PurgeBatch> {
-    return this.db.transaction(async (m) => {
-      const after = opts.after ?? null;
-      const rows = await m.query<Array<{ id: string; created_at: string }>>(
-        `SELECT id, created_at::text AS created_at FROM webhook_events
-         WHERE created_at < $1 AND fanned_out_at IS NOT NULL
-           AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
-         ORDER BY created_at, id
-         LIMIT $2
-         FOR UPDATE SKIP LOCKED`,
-        [cutoff, batchSize, after?.createdAt ?? null, after?.id ?? null],
-      );
-      if (rows.length === 0) return { scanned: 0, deleted: 0, next: null };
-      const keep = new Set(
-        opts.stillNeeded
-          ? await opts.stillNeeded(
-              m,
-              rows.map((r) => r.id),
-            )
-          : [],
-      );
-      const doomed = rows.filter((r) => !keep.has(r.id)).map((r) => r.id);
-      const deleted = doomed.length ? affectedRows(await m.query(`DELETE FROM webhook_events WHERE id = ANY($1::uuid[])`, [doomed])) : 0;
-      const last = rows[rows.length - 1];
-      return { scanned: rows.length, deleted, next: { createdAt: last.created_at, id: last.id } };
-    });
+  async dropOlderThan(cutoff: Date, keep: Date[] = []): Promise<{ partitions: string[]; rows: number }> {
+    const unfanned = await this.db.query<Array<{ day: Date }>>(
+      `SELECT DISTINCT date_trunc('day', created_at, 'UTC') AS day FROM ${EVENTS_TABLE} WHERE fanned_out_at IS NULL AND created_at < $1`,
+      [cutoff],
+    );
+    const keepDays = [...keep, ...unfanned.map((r) => r.day)].map((d) => utcDay(d));
+    const partitions = await dropDailyPartitionsBefore(this.db, EVENTS_TABLE, cutoff, keepDays);
+    const res = await this.db.query<unknown>(
+      `DELETE FROM ${EVENTS_TABLE}_default WHERE created_at < $1 AND NOT (date_trunc('day', created_at, 'UTC') = ANY($2::timestamptz[]))`,
+      [cutoff, keepDays],
+    );
+    return { partitions, rows: affectedRows(res) };
   }
 
   private serialise(data: unknown): string {

@@ -1,5 +1,3 @@
-import type { EntityManager } from 'typeorm';
-
 /** What `EventsService.emit` returns: the stored event's identity. */
 export interface RecordedEvent {
   id: string;
@@ -45,26 +43,3 @@ export interface EmitOptions {
   /** false: store the event as already fanned out (nobody gets it by subscription). Default true. */
   fanOut?: boolean;
 }
-
-/** Where a retention pass is in the events: the last event a batch looked at. */
-export interface PurgeCursor {
-  /** created_at as PostgreSQL prints it (microseconds kept). */
-  createdAt: string;
-  id: string;
-}
-
-/** One batch of `EventsService.deleteOlderThan`. */
-export interface PurgeBatch {
-  /** Events looked at (locked); fewer than the batch size means the pass is over. */
-  scanned: number;
-  deleted: number;
-  /** Pass this to the next call to go on after this batch. */
-  next: PurgeCursor | null;
-}
-
-/**
- * Run inside the deleting transaction while the batch's event rows are locked
- * (nothing can add an attempt to them until it commits): returns the ids that
- * must stay.
- */
-export type StillNeeded = (manager: EntityManager, ids: string[]) => Promise<Iterable<string>>;

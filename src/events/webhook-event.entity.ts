@@ -1,15 +1,17 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * One domain event, stored once and referenced by every attempt. Rows with no
- * `fanned_out_at` are the outbox the sweeper drains.
+ * `fanned_out_at` are the outbox the sweeper drains. Partitioned by
+ * `created_at`, one partition per UTC day (src/database/daily-partitions.ts),
+ * so the key includes it; retention drops whole days.
  */
 @Entity({ name: 'webhook_events' })
 @Index('idx_webhook_events_created_at', ['createdAt'])
 @Index('idx_webhook_events_type_created_at', ['type', 'createdAt'])
 @Index('idx_webhook_events_unfanned', ['createdAt'], { where: 'fanned_out_at IS NULL' })
 export class WebhookEvent {
-  @PrimaryColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_webhook_events' })
   id: string;
 
   @Column({ type: 'varchar', length: 100 })
@@ -23,7 +25,7 @@ export class WebhookEvent {
   @Column({ type: 'json' })
   payload: unknown;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @PrimaryColumn({ name: 'created_at', type: 'timestamptz', default: () => 'now()', primaryKeyConstraintName: 'pk_webhook_events' })
   createdAt: Date;
 
   @Column({ name: 'fanned_out_at', type: 'timestamptz', nullable: true })

@@ -155,7 +155,9 @@ describe('crash: kill -9 mid-burst, restart on the same database', () => {
       expect({ row: row.id, resentAfterRestart: at !== undefined }).toEqual({ row: row.id, resentAfterRestart: true });
       expect(at!).toBeGreaterThanOrEqual(row.locked_until!.getTime() - 50);
     }
-    const rows = await queryDb<{ id: string; status: string }>(db.url, `SELECT id, status FROM webhook_logs WHERE id = ANY($1::uuid[])`, [[...inFlightIds]]);
+    const rows = await queryDb<{ id: string; status: string }>(db.url, `SELECT id, status FROM webhook_attempts WHERE id = ANY($1::uuid[])`, [
+      [...inFlightIds],
+    ]);
     expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
     expect(second.output()).toMatch(/outlived their lease/);
 

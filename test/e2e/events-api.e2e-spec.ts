@@ -6,6 +6,7 @@ import { EVENT_RECORDED, EventRecordedPayload } from '../../src/events/event-bus
 import { describeCatalogue, EVENT_TYPES } from '../../src/events/event-catalogue';
 import { Sweeper } from '../../src/delivery/queue/sweeper';
 import { EventsService } from '../../src/events/events.service';
+import { partitionName, utcDay } from '../../src/database/daily-partitions';
 import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -395,50 +396,83 @@ describe('Events API (e2e)', () => {
       expect(old15).toContain(older);
       expect(old15).not.toContain(newer);
 
-      // the fan-out marks them once their attempts are in: once only, the first time stays
-      await events.markFannedOut([older]);
-      const first = (await storedRow(older)).fanned_out_at as Date;
-      expect(first).toBeInstanceOf(Date);
-      await db.query(`UPDATE webhook_events SET fanned_out_at = fanned_out_at - interval '1 hour' WHERE id = $1`, [older]);
-      await events.markFannedOut([older, newer]);
-      expect(((await storedRow(older)).fanned_out_at as Date).getTime()).toBe(first.getTime() - 3_600_000);
-      expect((await storedRow(newer)).fanned_out_at).toBeInstanceOf(Date);
-      expect(await events.findUnfannedIds(1000, 0)).not.toEqual(expect.arrayContaining([older]));
-      expect(await events.findUnfannedIds(1000, 0)).not.toEqual(expect.arrayContaining([newer]));
-      await expect(events.markFannedOut([])).resolves.toBeUndefined();
+      // the fan-out's claim, on its own in a transaction (the fan-out inserts the attempts in the same one)
+      const holder = db.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      try {
+        // as another instance's fan-out holds them while it marks them: this one skips them instead of waiting
+        await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE`, [[older, newer]]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [older, newer]))).toEqual([]);
+        // the lock holder claims one, which marks it fanned out
+        expect(await events.claimForFanOut(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
+        await holder.commitTransaction();
+      } finally {
+        if (holder.isTransactionActive) await holder.rollbackTransaction();
+        await holder.release();
+      }
+      expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
+      expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
+      expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
+
+      // a claim rolled back with its transaction (the attempts' insert failed) leaves the event to the sweeper
+      await expect(
+        db.transaction(async (m) => {
+          expect(await events.claimForFanOut(m, [newer])).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+          throw new Error('insert failed');
+        }),
+      ).rejects.toThrow('insert failed');
+      expect(await events.findUnfannedIds(1000, 0)).toContain(newer);
+
+      // an attempt being inserted for an event (its key-share lock) does not hold the claim up
+      const inserting = db.createQueryRunner();
+      await inserting.connect();
+      await inserting.startTransaction();
+      try {
+        await inserting.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, [newer]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+      } finally {
+        await inserting.rollbackTransaction();
+        await inserting.release();
+      }
+      await expect(db.transaction((m) => events.claimForFanOut(m, []))).resolves.toEqual([]);
     });
 
-    it('deleteOlderThan deletes fanned-out events one batch at a time, in created_at order, and keeps what stillNeeded names', async () => {
-      const ids: string[] = [];
-      for (let i = 0; i < 4; i++) ids.push((await events.emit('backup.deleted', { i }, { fanOut: false })).id);
-      for (let i = 0; i < 4; i++) {
-        // three fanned out, the last one never: it is kept (deleting it would lose its deliveries)
-        await db.query(
-          `UPDATE webhook_events SET created_at = '2000-01-01T00:00:00Z'::timestamptz + $2 * interval '1 minute',
-                  fanned_out_at = CASE WHEN $2 < 3 THEN now() END WHERE id = $1`,
-          [ids[i], i],
-        );
-      }
-      const before = (await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n;
-      const cutoff = new Date('2000-06-01T00:00:00Z');
-      const asked: string[][] = [];
-      const stillNeeded = (_m: unknown, batch: string[]) => {
-        asked.push(batch);
-        return Promise.resolve(batch.filter((id) => id === ids[1]));
-      };
-      const first = await events.deleteOlderThan(cutoff, 2, { stillNeeded });
-      expect(first).toMatchObject({ scanned: 2, deleted: 1 });
-      expect(asked).toEqual([[ids[0], ids[1]]]);
-      expect(await storedRow(ids[0])).toBeUndefined();
-      expect(await storedRow(ids[1])).toBeDefined();
-      const second = await events.deleteOlderThan(cutoff, 2, { after: first.next, stillNeeded });
-      expect(second).toMatchObject({ scanned: 1, deleted: 1 });
-      expect(asked[1]).toEqual([ids[2]]);
-      expect(await events.deleteOlderThan(cutoff, 2, { after: second.next })).toEqual({ scanned: 0, deleted: 0, next: null });
-      expect(await storedRow(ids[1])).toBeDefined();
-      expect(await storedRow(ids[2])).toBeUndefined();
-      expect(await storedRow(ids[3])).toBeDefined();
-      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_events`))[0].n).toBe(before - 2);
+    it('dropOlderThan drops whole days before the cutoff, keeps the day of an event not fanned out yet, and clears the default partition', async () => {
+      const DAY = 86_400_000;
+      const dayA = utcDay(new Date(Date.now() - 50 * DAY));
+      const dayB = utcDay(new Date(Date.now() - 45 * DAY));
+      await events.ensurePartitions(dayA, 1);
+      await events.ensurePartitions(dayB, 1);
+      const insert = async (at: Date, fanned: boolean) =>
+        (
+          await db.query<Array<{ id: string }>>(
+            `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at) VALUES (gen_random_uuid(), 'backup.deleted', '{}', $1, $2) RETURNING id`,
+            [at, fanned ? at : null],
+          )
+        )[0].id;
+      const a = await insert(new Date(dayA.getTime() + 3_600_000), true);
+      const b = await insert(new Date(dayB.getTime() + 3_600_000), false); // never fanned out: its day stays
+      const ancient = await insert(new Date('2000-01-01T00:00:00Z'), true); // no partition for it: the default one
+      const partitionOf = async (id: string) =>
+        (await db.query<Array<{ p: string }>>(`SELECT tableoid::regclass::text AS p FROM webhook_events WHERE id = $1`, [id]))[0]?.p;
+      expect(await partitionOf(a)).toBe(partitionName('webhook_events', dayA));
+      expect(await partitionOf(ancient)).toBe('webhook_events_default');
+
+      const cutoff = new Date(Date.now() - 30 * DAY);
+      const first = await events.dropOlderThan(cutoff);
+      expect(first.partitions).toContain(partitionName('webhook_events', dayA));
+      expect(first.partitions).not.toContain(partitionName('webhook_events', dayB));
+      expect(first.rows).toBe(1);
+      expect(await storedRow(a)).toBeUndefined();
+      expect(await storedRow(ancient)).toBeUndefined();
+      expect(await storedRow(b)).toBeDefined();
+
+      await db.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = $1`, [b]);
+      const second = await events.dropOlderThan(cutoff);
+      expect(second.partitions).toEqual([partitionName('webhook_events', dayB)]);
+      expect(await storedRow(b)).toBeUndefined();
+      expect(await events.dropOlderThan(cutoff)).toEqual({ partitions: [], rows: 0 });
     });
   });
 });

@@ -169,8 +169,8 @@ describe('Custom header values never reach attempt logs (e2e)', () => {
       const insert = async () =>
         (
           await ds.query<Array<{ id: string }>>(
-            `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, request_headers, finished_at)
-           VALUES ($1, $2, 'backup.created', 9, 'redeliver', 'succeeded', true, $3::jsonb, now()) RETURNING id`,
+            `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, request_headers, scheduled_at, finished_at)
+           VALUES ($1, $2, now(), 'backup.created', 9, 'redeliver', 'succeeded', true, $3::jsonb, now(), now()) RETURNING id`,
             [webhookId, eventId, JSON.stringify(old)],
           )
         )[0].id;

@@ -204,7 +204,7 @@ describe('Metrics (e2e)', () => {
       expect(value(text, 'atlas_webhooks_attempts_pending')).toBe(1);
       expect(value(text, 'atlas_webhooks_events_recorded_total', { type: 'user.created' })).toBe(1);
       // it has waited longer: its due time moved 5 s into the past
-      await apiOnly.app.get(DataSource).query(`UPDATE webhook_logs SET scheduled_at = scheduled_at - interval '5 seconds' WHERE status = 'pending'`);
+      await apiOnly.app.get(DataSource).query(`UPDATE delivery_queue SET scheduled_at = scheduled_at - interval '5 seconds' WHERE locked_until IS NULL`);
       const later = await eventually(async () => {
         const t = await scrape();
         return (value(t, 'atlas_webhooks_oldest_due_attempt_age_seconds') ?? 0) >= 5 ? t : null;

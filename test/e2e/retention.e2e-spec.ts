@@ -1,11 +1,12 @@
 /**
- * Retention: attempts and events older than WEBHOOK_LOG_RETENTION_DAYS are
- * deleted in batches; queued attempts (pending, sending) and their events stay.
+ * Partition upkeep and retention: the attempt log and the event store keep
+ * days ahead created; days older than WEBHOOK_LOG_RETENTION_DAYS are dropped
+ * whole; queued attempts and the events they need stay.
  */
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { RETENTION_BATCH, RETENTION_INTERVAL, RETENTION_LOCK_KEY, RetentionJob } from '../../src/delivery/retention.job';
-import { EventsService } from '../../src/events/events.service';
+import { PARTITION_DAYS_AHEAD, RETENTION_INTERVAL, RETENTION_LOCK_KEY, RetentionJob } from '../../src/delivery/retention.job';
+import { createDailyPartitions, listDailyPartitions, partitionName, utcDay } from '../../src/database/daily-partitions';
 import { eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -30,91 +31,112 @@ describe('Retention (e2e)', () => {
     await t.close();
   });
 
-  /** Inserts an event `ageDays` old (already fanned out) and returns its id. */
-  async function insertEvent(ageDays: number, label: string): Promise<string> {
-    const [row] = await db.query(
+  const DAY = 86_400_000;
+  const daysAgo = (n: number) => new Date(Date.now() - n * DAY);
+
+  /** Inserts an event `ageDays` old (already fanned out unless told) and returns its id and time. */
+  async function insertEvent(ageDays: number, label: string, fannedOut = true): Promise<{ id: string; at: Date }> {
+    const [row] = await db.query<Array<{ id: string; created_at: Date }>>(
       `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
-       VALUES (gen_random_uuid(), 'backup.created', $1::json, now() - make_interval(days => $2), now() - make_interval(days => $2))
-       RETURNING id`,
-      [JSON.stringify({ label }), ageDays],
+       VALUES (gen_random_uuid(), 'backup.created', $1::json, $2::timestamptz, CASE WHEN $3::boolean THEN $2::timestamptz END)
+       RETURNING id, created_at`,
+      [JSON.stringify({ label }), daysAgo(ageDays), fannedOut],
     );
-    return row.id;
+    return { id: row.id, at: row.created_at };
   }
 
-  /** Inserts `n` attempts of one event, `ageDays` old, with the given status. */
-  async function insertAttempts(eventId: string, n: number, ageDays: number, status: string, extra = ''): Promise<void> {
+  /** Inserts `n` finished attempts of one event into the log, `ageDays` old. */
+  async function insertLogged(event: { id: string; at: Date }, n: number, ageDays: number, status = 'failed'): Promise<void> {
     await db.query(
-      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, scheduled_at, created_at, locked_until, finished_at)
-       SELECT $1, $2, 'backup.created', g + 1, 'event', $4::text,
-              CASE $4::text WHEN 'succeeded' THEN true WHEN 'pending' THEN NULL WHEN 'sending' THEN NULL ELSE false END,
-              ${extra === 'future' ? "now() + interval '1 day'" : 'now() - make_interval(days => $5::int)'},
-              now() - make_interval(days => $5::int),
-              CASE $4::text WHEN 'sending' THEN now() + interval '1 day' END,
-              CASE WHEN $4::text IN ('succeeded', 'failed', 'cancelled') THEN now() - make_interval(days => $5::int) END
-       FROM generate_series(1, $3::int) AS g`,
-      [webhookId, eventId, n, status, ageDays],
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, created_at, finished_at)
+       SELECT $1, $2, $3, 'backup.created', g, 'event', $5::text, $5::text = 'succeeded', $4::timestamptz, $4::timestamptz, $4::timestamptz FROM generate_series(1, $6::int) AS g`,
+      [webhookId, event.id, event.at, daysAgo(ageDays), status, n],
     );
   }
 
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await db.query(sql, params))[0].n);
-
-  it('deletes old attempts and events in batches, keeps recent rows and queued work', async () => {
-    // old, finished: more than two batches of attempts over three events
-    const oldEvents = [await insertEvent(40, 'old-1'), await insertEvent(40, 'old-2'), await insertEvent(40, 'old-3')];
-    const oldAttempts = 2 * RETENTION_BATCH + 1;
-    await insertAttempts(oldEvents[0], RETENTION_BATCH, 40, 'failed');
-    await insertAttempts(oldEvents[1], RETENTION_BATCH, 40, 'succeeded');
-    await insertAttempts(oldEvents[2], 1, 40, 'cancelled');
-    // old, but queued: a pending retry and an attempt in flight (leased for a day, so nobody touches them)
-    const pendingEvent = await insertEvent(40, 'old-pending');
-    await insertAttempts(pendingEvent, 1, 40, 'failed');
-    await insertAttempts(pendingEvent, 1, 40, 'pending', 'future');
-    const sendingEvent = await insertEvent(41, 'old-sending');
-    await insertAttempts(sendingEvent, 1, 41, 'sending');
-    // recent
-    const recentEvent = await insertEvent(29, 'recent');
-    await insertAttempts(recentEvent, 3, 29, 'failed');
-    const freshEvent = await insertEvent(0, 'fresh');
-    await insertAttempts(freshEvent, 2, 0, 'succeeded');
-
-    const job = t.app.get(RetentionJob);
-    const result = await job.runOnce();
-
-    // the old failed attempt of the pending event is finished, so it goes; the events with queued work stay
-    expect(result).toEqual({ attempts: oldAttempts + 1, events: 3 });
-    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = ANY($1::uuid[])`, [oldEvents])).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = ANY($1::uuid[])`, [oldEvents])).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE created_at < now() - interval '30 days'`)).toBe(2);
-    const kept = await db.query(`SELECT event_id, status FROM webhook_logs ORDER BY created_at`);
-    expect(kept).toEqual(
-      expect.arrayContaining([
-        { event_id: sendingEvent, status: 'sending' },
-        { event_id: pendingEvent, status: 'pending' },
-      ]),
+  /** Queues an attempt of the event, due in a day (nobody sends it during the test). */
+  async function insertQueued(event: { id: string; at: Date }): Promise<void> {
+    await db.query(
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+       VALUES ($1, $2, $3, 'backup.created', 2, 'event', now() + interval '1 day')`,
+      [webhookId, event.id, event.at],
     );
-    expect(kept.filter((r: { event_id: string }) => r.event_id === recentEvent)).toHaveLength(3);
-    expect(kept.filter((r: { event_id: string }) => r.event_id === freshEvent)).toHaveLength(2);
-    expect(kept).toHaveLength(7);
-    const events = (await db.query(`SELECT id FROM webhook_events`)).map((r: { id: string }) => r.id);
-    expect(new Set(events)).toEqual(new Set([pendingEvent, sendingEvent, recentEvent, freshEvent]));
+  }
 
-    // a second pass has nothing left to do
-    await expect(job.runOnce()).resolves.toEqual({ attempts: 0, events: 0 });
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await db.query<Array<{ n: string }>>(sql, params))[0].n);
+  const partitions = async (table: string) => (await listDailyPartitions(db, table)).map((p) => p.name);
+
+  it('keeps the partitions of the next days created, for the log and the event store', async () => {
+    const result = await t.app.get(RetentionJob).runOnce(false);
+    expect(result.dropped).toEqual([]);
+    for (const table of ['webhook_logs', 'webhook_events']) {
+      const names = await partitions(table);
+      for (let d = -1; d <= PARTITION_DAYS_AHEAD; d++) expect(names).toContain(partitionName(table, utcDay(daysAgo(-d))));
+    }
+    // a second pass creates nothing
+    await expect(t.app.get(RetentionJob).runOnce(false)).resolves.toEqual({ created: [], dropped: [], deletedRows: 0 });
   });
 
-  it('runs on one instance at a time: while another holds the retention lock, a pass is skipped and deletes nothing', async () => {
+  it('drops whole days older than the retention; keeps recent days, the days queued attempts need, and events not fanned out', async () => {
+    // an installation running for a while: partitions for 40 and 41 days ago
+    for (const table of ['webhook_logs', 'webhook_events']) {
+      await createDailyPartitions(db, table, daysAgo(41), 2);
+    }
+    const old = await insertEvent(40, 'old');
+    await insertLogged(old, 3, 40);
+    const needed = await insertEvent(41, 'needed by the queue');
+    await insertLogged(needed, 1, 41);
+    await insertQueued(needed); // its retry is still queued: its event must stay
+    const stray = await insertEvent(35, 'no partition for its day'); // lands in the default partitions
+    await insertLogged(stray, 2, 35);
+    const recent = await insertEvent(29, 'recent'); // inside the retention (default partitions too)
+    await insertLogged(recent, 2, 29);
+    const fresh = await insertEvent(0, 'fresh');
+    await insertLogged(fresh, 1, 0, 'succeeded');
+
+    const result = await t.app.get(RetentionJob).runOnce();
+    const day = (n: number) => utcDay(daysAgo(n));
+    expect(result.dropped).toEqual(
+      expect.arrayContaining([partitionName('webhook_logs', day(41)), partitionName('webhook_logs', day(40)), partitionName('webhook_events', day(40))]),
+    );
+    expect(result.dropped).not.toContain(partitionName('webhook_events', day(41)));
+    expect(result.deletedRows).toBe(3); // the stray event and its two attempts
+    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = ANY($1::uuid[])`, [[old.id, needed.id, stray.id]])).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = ANY($1::uuid[])`, [[old.id, stray.id]])).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = $1`, [needed.id])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM delivery_queue WHERE event_id = $1`, [needed.id])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = ANY($1::uuid[])`, [[recent.id, fresh.id]])).toBe(3);
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = ANY($1::uuid[])`, [[recent.id, fresh.id]])).toBe(2);
+
+    // once the queue no longer needs it, its day goes too; then there is nothing left to do
+    await db.query(`DELETE FROM delivery_queue WHERE event_id = $1`, [needed.id]);
+    expect((await t.app.get(RetentionJob).runOnce()).dropped).toEqual([partitionName('webhook_events', day(41))]);
+    await expect(t.app.get(RetentionJob).runOnce()).resolves.toEqual({ created: [], dropped: [], deletedRows: 0 });
+  });
+
+  it('an event not fanned out yet keeps its day', async () => {
+    await createDailyPartitions(db, 'webhook_events', daysAgo(50), 1);
+    const unfanned = await insertEvent(50, 'never fanned out', false);
+    expect((await t.app.get(RetentionJob).runOnce()).dropped).not.toContain(partitionName('webhook_events', utcDay(daysAgo(50))));
+    expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = $1`, [unfanned.id])).toBe(1);
+    await db.query(`UPDATE webhook_events SET fanned_out_at = now() WHERE id = $1`, [unfanned.id]);
+    expect((await t.app.get(RetentionJob).runOnce()).dropped).toEqual([partitionName('webhook_events', utcDay(daysAgo(50)))]);
+  });
+
+  it('runs on one instance at a time: while another holds the lock, a pass is skipped and drops nothing', async () => {
+    await createDailyPartitions(db, 'webhook_logs', daysAgo(45), 1);
     const old = await insertEvent(45, 'locked-out');
-    await insertAttempts(old, 2, 45, 'failed');
+    await insertLogged(old, 2, 45);
     const job = t.app.get(RetentionJob);
     const other = db.createQueryRunner(); // another instance's session, holding the lock
     await other.connect();
     try {
       await other.query('SELECT pg_advisory_lock($1::bigint)', [RETENTION_LOCK_KEY]);
-      await expect(job.runOnce()).resolves.toEqual({ skipped: true, attempts: 0, events: 0 });
-      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old])).toBe(2);
+      await expect(job.runOnce()).resolves.toEqual({ skipped: true, created: [], dropped: [], deletedRows: 0 });
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old.id])).toBe(2);
       await other.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]);
-      await expect(job.runOnce()).resolves.toEqual({ attempts: 2, events: 1 });
-      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old])).toBe(0);
+      expect((await job.runOnce()).dropped).toContain(partitionName('webhook_logs', utcDay(daysAgo(45))));
+      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [old.id])).toBe(0);
       // the lock is released after a pass: another instance can take it
       const [{ locked }] = await other.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RETENTION_LOCK_KEY]);
       expect(locked).toBe(true);
@@ -134,60 +156,18 @@ describe('Retention (e2e)', () => {
     }
   });
 
-  describe('an attempt queued for an old event while retention deletes it', () => {
-    const pendingInsert = (eventId: string) =>
-      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at)
-       VALUES ('${webhookId}', '${eventId}', 'backup.created', 2, 'redeliver', 'pending', now() + interval '1 day')`;
-
-    it('is seen when its insert is still open: the event is skipped, the attempt stays', async () => {
-      const eventId = await insertEvent(50, 'racing-open');
-      await insertAttempts(eventId, 1, 50, 'failed');
-      const other = db.createQueryRunner();
-      await other.connect();
-      try {
-        await other.startTransaction();
-        await other.query(pendingInsert(eventId)); // holds a key-share lock on the event until it commits
-        const result = await t.app.get(RetentionJob).runOnce();
-        expect(result.events).toBe(0);
-        await other.commitTransaction();
-      } finally {
-        if (other.isTransactionActive) await other.rollbackTransaction();
-        await other.release();
-      }
-      expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE id = $1`, [eventId])).toBe(1);
-      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1 AND status = 'pending'`, [eventId])).toBe(1);
-      await db.query(`DELETE FROM webhook_events WHERE id = $1`, [eventId]);
+  it('a queued attempt whose event is gone is cancelled with the reason, not sent or retried forever', async () => {
+    const gone = await insertEvent(0, 'gone');
+    await db.query(
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at) VALUES ($1, $2, $3, 'backup.created', 2, 'event', now())`,
+      [webhookId, gone.id, gone.at],
+    );
+    await db.query(`DELETE FROM webhook_events WHERE id = $1`, [gone.id]);
+    const [row] = await eventually(async () => {
+      const rows = await db.query<Array<{ status: string; error: string }>>(`SELECT status, error FROM webhook_logs WHERE event_id = $1`, [gone.id]);
+      return rows.length ? rows : null;
     });
-
-    it('is never deleted unseen: one that starts after the batch locks waits, then fails on the missing event', async () => {
-      const eventId = await insertEvent(50, 'racing-late');
-      let late: Promise<unknown> | undefined;
-      const events = t.app.get(EventsService);
-      const batch = await events.deleteOlderThan(new Date(Date.now() - 30 * 24 * 3600 * 1000), RETENTION_BATCH, {
-        stillNeeded: async (manager, ids) => {
-          expect(ids).toContain(eventId);
-          // another connection queues an attempt for the locked event now: it has to wait for this transaction
-          late = db.query(pendingInsert(eventId)).then(
-            () => 'inserted',
-            (err: { code?: string }) => err.code,
-          );
-          await eventually(
-            async () => {
-              const [row] = await manager.query(
-                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-              );
-              return row.n > 0;
-            },
-            5000,
-            20,
-          );
-          return [];
-        },
-      });
-      expect(batch.deleted).toBeGreaterThanOrEqual(1);
-      // the insert failed loudly (foreign key), rather than committing a row the cascade then removed
-      await expect(late).resolves.toBe('23503');
-      expect(await count(`SELECT count(*) AS n FROM webhook_logs WHERE event_id = $1`, [eventId])).toBe(0);
-    });
+    expect(row).toEqual({ status: 'cancelled', error: 'cancelled: its event no longer exists (retention)' });
+    expect(await count(`SELECT count(*) AS n FROM delivery_queue WHERE event_id = $1`, [gone.id])).toBe(0);
   });
 });

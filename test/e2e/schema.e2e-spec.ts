@@ -4,7 +4,7 @@
  * constraints hold what the code assumes.
  */
 import { DataSource } from 'typeorm';
-import { ATTEMPT_STATUSES } from '../../src/delivery/attempt-status';
+import { ATTEMPT_STATUSES, Status } from '../../src/delivery/attempt-status';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
@@ -26,20 +26,18 @@ describe('Schema (e2e)', () => {
     expect(sql.upQueries.map((q) => q.query)).toEqual([]);
   });
 
-  it('webhook_logs accepts every attempt status and refuses any other', async () => {
+  it('webhook_logs (finished attempts only) accepts succeeded, failed and cancelled, and refuses any other status', async () => {
     const [hook] = await ds.query<Array<{ id: string }>>(
       `INSERT INTO webhooks (name, url, secret, events) VALUES ('s', 'http://x.test/', 'sec', '{}') RETURNING id`,
     );
-    const [event] = await ds.query<Array<{ id: string }>>(
-      `INSERT INTO webhook_events (id, type, payload) VALUES (gen_random_uuid(), 'backup.created', '{}') RETURNING id`,
-    );
     const insert = (status: string) =>
-      ds.query(`INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status) VALUES ($1, $2, 'backup.created', 1, 'redeliver', $3)`, [
-        hook.id,
-        event.id,
-        status,
-      ]);
-    for (const status of ATTEMPT_STATUSES) await insert(status);
-    await expect(insert('delivered')).rejects.toThrow(/chk_webhook_logs_status/);
+      ds.query(
+        `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, scheduled_at)
+         VALUES ($1, gen_random_uuid(), now(), 'backup.created', 1, 'redeliver', $2, now())`,
+        [hook.id, status],
+      );
+    for (const status of [Status.Succeeded, Status.Failed, Status.Cancelled]) await insert(status);
+    for (const status of [Status.Pending, Status.Sending, 'delivered']) await expect(insert(status)).rejects.toThrow(/chk_webhook_logs_status/);
+    expect(ATTEMPT_STATUSES).toEqual(expect.arrayContaining([Status.Pending, Status.Sending, Status.Succeeded, Status.Failed, Status.Cancelled]));
   });
 });

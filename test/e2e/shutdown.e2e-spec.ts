@@ -131,7 +131,7 @@ describe('shutdown on SIGTERM', () => {
     expect(first.output()).toMatch(/Returning \d+ unfinished attempts to the queue/);
 
     const after = await attemptStatusCounts(db.url);
-    const cutRows = await queryDb<{ id: string; status: string }>(db.url, `SELECT id, status FROM webhook_logs WHERE id = ANY($1::uuid[])`, [cut]);
+    const cutRows = await queryDb<{ id: string; status: string }>(db.url, `SELECT id, status FROM webhook_attempts WHERE id = ANY($1::uuid[])`, [cut]);
     console.log(
       `shutdown (grace ${GRACE_MS} ms, receiver 3 s): exit ${exit.code} after ${exit.ms} ms; requests cut=${cut.length}; after: ${JSON.stringify(after)}`,
     );

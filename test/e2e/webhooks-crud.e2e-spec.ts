@@ -458,13 +458,17 @@ describe('Webhooks CRUD (e2e)', () => {
       const events = t.app.get(EventsService);
       const ev = await events.emit('service.started', { s: 1 }, { fanOut: false });
       await db.query(
-        `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, status, scheduled_at) VALUES ($1, $2, 'service.started', 1, 'pending', now() + interval '1 day')`,
-        [hook.id, ev.id],
+        `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, scheduled_at) VALUES ($1, $2, $3, 'service.started', 1, now() + interval '1 day')`,
+        [hook.id, ev.id, ev.createdAt],
       );
-      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_logs WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(1);
+      await db.query(
+        `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, status, scheduled_at) VALUES ($1, $2, $3, 'service.started', 1, 'failed', now())`,
+        [hook.id, ev.id, ev.createdAt],
+      );
+      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(2);
       await as(admin).delete(`/api/webhooks/${hook.id}`).expect(204);
       expect(await row(hook.id as string)).toBeUndefined();
-      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_logs WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(0);
+      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(0);
       await as(admin).get(`/api/webhooks/${hook.id}`).expect(404);
       await as(admin).delete(`/api/webhooks/${hook.id}`).expect(404);
       await as(admin).delete('/api/webhooks/not-a-uuid').expect(400);

@@ -166,7 +166,7 @@ describe('ClaimLoop', () => {
 });
 
 describe('queueAfter (what a claim says about the queue)', () => {
-  const a = (webhookId: string) => ({ id: 'x', webhookId, eventId: 'e', eventType: 't', attempt: 1, trigger: 'event' as const });
+  const a = (webhookId: string) => ({ id: 'x', webhookId, eventId: 'e', eventCreatedAt: new Date(0), eventType: 't', attempt: 1, trigger: 'event' as const });
 
   it('backlog when the claim filled its room', () => {
     expect(queueAfter([a('w1'), a('w2')], 2, new Map(), 8)).toBe('backlog');

@@ -17,9 +17,9 @@ export async function queryDb<T = Record<string, unknown>>(databaseUrl: string, 
 
 export type StatusCounts = Record<'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled', number>;
 
-/** Attempts per status in webhook_logs. */
+/** Attempts per status (webhook_attempts: the queue and the log). */
 export async function attemptStatusCounts(databaseUrl: string): Promise<StatusCounts> {
-  const rows = await queryDb<{ status: keyof StatusCounts; n: number }>(databaseUrl, `SELECT status, count(*)::int AS n FROM webhook_logs GROUP BY status`);
+  const rows = await queryDb<{ status: keyof StatusCounts; n: number }>(databaseUrl, `SELECT status, count(*)::int AS n FROM webhook_attempts GROUP BY status`);
   const out: StatusCounts = { pending: 0, sending: 0, succeeded: 0, failed: 0, cancelled: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
@@ -36,7 +36,7 @@ export interface AttemptRow {
 
 /** The attempts in one status. */
 export async function attemptsIn(databaseUrl: string, status: string): Promise<AttemptRow[]> {
-  return queryDb<AttemptRow>(databaseUrl, `SELECT id, webhook_id, event_id, status, attempt, locked_until FROM webhook_logs WHERE status = $1`, [status]);
+  return queryDb<AttemptRow>(databaseUrl, `SELECT id, webhook_id, event_id, status, attempt, locked_until FROM webhook_attempts WHERE status = $1`, [status]);
 }
 
 /** Per (event, webhook): how many attempt rows, and how many succeeded. */
@@ -44,7 +44,7 @@ export async function attemptsPerPair(databaseUrl: string): Promise<Array<{ even
   return queryDb(
     databaseUrl,
     `SELECT event_id, webhook_id, count(*)::int AS rows, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
-     FROM webhook_logs GROUP BY event_id, webhook_id`,
+     FROM webhook_attempts GROUP BY event_id, webhook_id`,
   );
 }
 
@@ -56,7 +56,7 @@ export async function unfannedEventCount(databaseUrl: string): Promise<number> {
 
 /** How many attempt rows one event has (for any webhook). */
 export async function attemptCountOfEvent(databaseUrl: string, eventId: string): Promise<number> {
-  const [row] = await queryDb<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM webhook_logs WHERE event_id = $1`, [eventId]);
+  const [row] = await queryDb<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM webhook_attempts WHERE event_id = $1`, [eventId]);
   return row.n;
 }
 
@@ -68,7 +68,7 @@ export async function attemptCountOfEvent(databaseUrl: string, eventId: string):
 export async function queuedAttemptCount(databaseUrl: string, webhookId: string): Promise<number> {
   const [row] = await queryDb<{ n: number }>(
     databaseUrl,
-    `SELECT count(*)::int AS n FROM webhook_logs WHERE webhook_id = $1 AND status IN ('pending', 'sending')`,
+    `SELECT count(*)::int AS n FROM webhook_attempts WHERE webhook_id = $1 AND status IN ('pending', 'sending')`,
     [webhookId],
   );
   return row.n;

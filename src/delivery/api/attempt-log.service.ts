@@ -49,11 +49,11 @@ export class AttemptLogService {
     const n = params.length;
     const [rows, [count]] = await Promise.all([
       this.db.query<StoredAttempt[]>(
-        `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_attempts ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
         [...params, filter.limit, filter.offset],
       ),
       this.db.query<Array<{ total: number }>>(
-        `SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_logs ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`,
+        `SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_attempts ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`,
         params,
       ),
     ]);
@@ -63,14 +63,14 @@ export class AttemptLogService {
 
   /** One attempt with its request and response. */
   async findOne(webhookId: string, logId: string): Promise<StoredAttempt | null> {
-    const [row] = await this.db.query<StoredAttempt[]>(`SELECT * FROM webhook_logs WHERE id = $1 AND webhook_id = $2`, [logId, webhookId]);
+    const [row] = await this.db.query<StoredAttempt[]>(`SELECT * FROM webhook_attempts WHERE id = $1 AND webhook_id = $2`, [logId, webhookId]);
     return row ?? null;
   }
 
   /** Attempts of one event, oldest first (for GET /api/events/{id}). */
   async forEvent(eventId: string): Promise<AttemptView[]> {
     const rows = await this.db.query<StoredAttempt[]>(
-      `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_logs WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`,
+      `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_attempts WHERE event_id = $1 ORDER BY created_at, attempt LIMIT 1000`,
       [eventId],
     );
     return rows.map(presentAttempt);

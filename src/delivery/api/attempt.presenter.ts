@@ -1,4 +1,4 @@
-/** A `webhook_logs` row as the raw queries return it. */
+/** A `webhook_attempts` row (the queue's and the log's, as one view) as the raw queries return it. */
 export interface StoredAttempt {
   id: string;
   webhook_id: string;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Status } from '../attempt-status';
 
 /** The delivery queue as the database sees it (all instances together). */
 export interface QueueSnapshot {
@@ -11,9 +10,8 @@ export interface QueueSnapshot {
 }
 
 /**
- * The queue's size for `GET /metrics`. The statement reads only the partial
- * index idx_webhook_logs_due (`scheduled_at WHERE status = 'pending'`), so its
- * cost follows the queue length, not the log's.
+ * The queue's size for `GET /metrics`: the delivery queue only, so its cost
+ * follows the queue's length, not the log's.
  */
 @Injectable()
 export class QueueSnapshotService {
@@ -27,7 +25,7 @@ export class QueueSnapshotService {
         `SELECT count(*) AS pending,
                 count(*) FILTER (WHERE scheduled_at <= now()) AS due,
                 EXTRACT(EPOCH FROM now() - min(scheduled_at) FILTER (WHERE scheduled_at <= now())) AS oldest_due_age_s
-         FROM webhook_logs WHERE status = '${Status.Pending}'`,
+         FROM delivery_queue WHERE locked_until IS NULL OR locked_until < now()`,
       );
     });
     const row = rows[0];

@@ -56,12 +56,12 @@ export class StatsService {
         [webhook.id, since],
       ),
       this.db.query<Array<{ pending: Count; due: Count; sending: Count; oldest_due_at: Date | null; events_pending_retry: Count }>>(
-        `SELECT count(*) FILTER (WHERE status = '${Status.Pending}') AS pending,
-                count(*) FILTER (WHERE status = '${Status.Pending}' AND scheduled_at <= now()) AS due,
-                count(*) FILTER (WHERE status = '${Status.Sending}') AS sending,
-                min(scheduled_at) FILTER (WHERE status = '${Status.Pending}' AND scheduled_at <= now()) AS oldest_due_at,
-                count(DISTINCT event_id) FILTER (WHERE status = '${Status.Pending}' AND attempt > 1) AS events_pending_retry
-         FROM webhook_logs WHERE webhook_id = $1 AND status IN ('${Status.Pending}','${Status.Sending}')`,
+        `SELECT count(*) FILTER (WHERE NOT leased) AS pending,
+                count(*) FILTER (WHERE NOT leased AND scheduled_at <= now()) AS due,
+                count(*) FILTER (WHERE leased) AS sending,
+                min(scheduled_at) FILTER (WHERE NOT leased AND scheduled_at <= now()) AS oldest_due_at,
+                count(DISTINCT event_id) FILTER (WHERE NOT leased AND attempt > 1) AS events_pending_retry
+         FROM (SELECT *, COALESCE(locked_until > now(), false) AS leased FROM delivery_queue WHERE webhook_id = $1) AS q`,
         [webhook.id],
       ),
     ]);

@@ -8,14 +8,15 @@ import { buildEventBody } from '../sending/event-body';
 export interface Prepared {
   /** Ready to send, with their webhook, event and body (one body per event, shared by its attempts). */
   ready: PreparedAttempt[];
-  /** Claimed attempts whose webhook or event is gone: handed back (retention or a delete cleans them up). */
+  /** Claimed attempts whose webhook was deleted meanwhile (its queue goes with it): handed back. */
   orphans: string[];
 }
 
 /**
  * Loads what claimed attempts need to be sent (their webhooks and event
- * bodies, two queries) and cancels those of webhooks disabled meanwhile
- * together with the rest of those webhooks' queues.
+ * bodies, two queries), cancels those of webhooks disabled meanwhile
+ * together with the rest of those webhooks' queues, and those whose event
+ * retention removed.
  */
 @Injectable()
 export class AttemptPreparer {
@@ -34,12 +35,15 @@ export class AttemptPreparer {
     const orphans: string[] = [];
     const disabledHooks = new Map<string, string | null>();
     const disabledAttempts: string[] = [];
+    const eventless: string[] = [];
     const built = new Map<string, string>();
     for (const attempt of claimed) {
       const webhook = byId.get(attempt.webhookId);
       const event = bodies.get(attempt.eventId);
-      if (!webhook || !event) {
+      if (!webhook) {
         orphans.push(attempt.id);
+      } else if (!event) {
+        eventless.push(attempt.id);
       } else if (!webhook.enabled && attempt.trigger === 'event') {
         disabledHooks.set(webhook.id, webhook.disabledReason);
         disabledAttempts.push(attempt.id);
@@ -54,6 +58,7 @@ export class AttemptPreparer {
       await this.store.release(disabledAttempts);
       for (const [id, reason] of disabledHooks) await this.store.cancelPending(id, reason);
     }
+    await this.store.cancelClaimed(eventless, 'cancelled: its event no longer exists (retention)');
     return { ready, orphans };
   }
 }

@@ -6,84 +6,101 @@ import { ClaimedAttempt } from '../attempt.types';
 import type { AttemptTrigger } from '../attempt.entity';
 import { Status } from '../attempt-status';
 
-interface AttemptRow {
+interface QueueRow {
   id: string;
   webhook_id: string;
   event_id: string;
+  event_created_at: Date;
   event_type: string;
   attempt: number;
   trigger: AttemptTrigger;
-  status?: string;
 }
 
-function toClaimed(r: AttemptRow): ClaimedAttempt {
-  return { id: r.id, webhookId: r.webhook_id, eventId: r.event_id, eventType: r.event_type, attempt: r.attempt, trigger: r.trigger };
+function toClaimed(r: QueueRow): ClaimedAttempt {
+  return {
+    id: r.id,
+    webhookId: r.webhook_id,
+    eventId: r.event_id,
+    eventCreatedAt: r.event_created_at,
+    eventType: r.event_type,
+    attempt: r.attempt,
+    trigger: r.trigger,
+  };
 }
 
-const RETURNING = 'RETURNING id, webhook_id, event_id, event_type, attempt, trigger';
+const RETURNING = 'RETURNING id, webhook_id, event_id, event_created_at, event_type, attempt, trigger';
+/** A queue row is free to claim when nobody holds it, or its holder's lease ran out (the instance died or hung: at least once). */
+const CLAIMABLE = '(locked_until IS NULL OR locked_until < now())';
 
 export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
 
 export interface NewAttempt {
   webhookId: string;
   eventId: string;
+  eventCreatedAt: Date;
   eventType: string;
   attempt: number;
   trigger: AttemptTrigger;
-  /** true: created already claimed by this instance (status sending, leased). */
+  /** true: created already claimed by this instance (leased). */
   claimed: boolean;
   scheduledAt?: Date;
 }
 
+/** One finished attempt as recordResults takes it (snake_case: it goes to PostgreSQL as JSON). */
+export interface FinishedAttempt {
+  id: string;
+  success: boolean;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  request_headers: Record<string, string>;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  /** When set, the next attempt is queued for then. */
+  next_retry_at: Date | null;
+  started_at: Date;
+  finished_at: Date;
+}
+
+export interface ClaimResult {
+  attempts: ClaimedAttempt[];
+  /** How many of them another instance had held until its lease ran out. */
+  expiredLeases: number;
+}
+
 /**
- * The SQL of the delivery queue: `webhook_logs` rows in `pending` are the
- * queue; a claim moves them to `sending` with a lease (`locked_until`), using
- * FOR UPDATE SKIP LOCKED so any number of instances can share the table.
+ * The delivery queue (`delivery_queue`): attempts still to be sent. A claim
+ * sets a lease (`locked_until`) on due rows with FOR UPDATE SKIP LOCKED, so
+ * any number of instances share it; when an attempt ends, its row leaves
+ * the queue for the attempt log (ResultWriter).
  */
 @Injectable()
 export class AttemptStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Inserts attempts in one statement; claimed ones get a lease of `leaseMs`. */
-  insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
-    if (rows.length === 0) return Promise.resolve([]);
-    return this.insertRows(manager, '', '', rows, [leaseMs]);
-  }
-
-  /**
-   * The attempts of a fan-out, in one statement. The first attempt of an
-   * event at a webhook is unique (uq_webhook_logs_fanout): a second fan-out of
-   * the same event, on this instance or another, adds only what was missing,
-   * and only the rows inserted are returned.
-   */
-  insertFanOut(rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
-    if (rows.length === 0) return Promise.resolve([]);
-    return this.insertRows(this.db.manager, '', '', rows, [leaseMs]);
-  }
-
-  private async insertRows(manager: EntityManager, prefix: string, where: string, rows: NewAttempt[], extra: unknown[]): Promise<InsertedAttempt[]> {
-    const result: AttemptRow[] = await manager.query(
-      `${prefix}
-       INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, locked_until, started_at)
-       SELECT w, e, t, a, tr, CASE WHEN c THEN '${Status.Sending}' ELSE '${Status.Pending}' END, COALESCE(s, now()),
-              CASE WHEN c THEN now() + make_interval(secs => $8::double precision / 1000) END,
+  async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
+    if (rows.length === 0) return [];
+    const result = await manager.query<Array<QueueRow & { locked_until: Date | null }>>(
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at)
+       SELECT w, e, ec, t, a, tr, COALESCE(s, now()),
+              CASE WHEN c THEN now() + make_interval(secs => $9::double precision / 1000) END,
               CASE WHEN c THEN now() END
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::bool[], $7::timestamptz[]) AS x(w, e, t, a, tr, c, s)
-       ${where}
-       ON CONFLICT DO NOTHING
-       ${RETURNING}, status`,
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[], $8::timestamptz[]) AS x(w, e, ec, t, a, tr, c, s)
+       ${RETURNING}, locked_until`,
       [
         rows.map((r) => r.webhookId),
         rows.map((r) => r.eventId),
+        rows.map((r) => r.eventCreatedAt),
         rows.map((r) => r.eventType),
         rows.map((r) => r.attempt),
         rows.map((r) => r.trigger),
         rows.map((r) => r.claimed),
         rows.map((r) => r.scheduledAt ?? null),
-        ...extra,
+        leaseMs,
       ],
     );
-    return result.map((r) => ({ ...toClaimed(r), claimed: r.status === Status.Sending }));
+    return result.map((r) => ({ ...toClaimed(r), claimed: r.locked_until !== null }));
   }
 
   /**
@@ -92,28 +109,27 @@ export class AttemptStore {
    * count in `busy` (so a big backlog stays queued instead of being claimed
    * and handed back, and a webhook at its limit is left out). The window
    * looks at the oldest `limit * 4` due rows of those webhooks; rows another
-   * instance claimed meanwhile are skipped (SKIP LOCKED, and the status is
-   * checked again after the lock).
+   * instance claimed meanwhile are skipped (SKIP LOCKED, and claimability is
+   * checked again after the lock). Only the lease columns change, so the
+   * update can stay on its page (HOT).
    */
-  async claimDue(limit: number, leaseMs: number, busy: Map<string, number>, perWebhook: number): Promise<ClaimedAttempt[]> {
-    if (limit <= 0) return [];
+  async claimDue(limit: number, leaseMs: number, busy: Map<string, number>, perWebhook: number): Promise<ClaimResult> {
+    if (limit <= 0) return { attempts: [], expiredLeases: 0 };
     const full = [...busy].filter(([, n]) => n >= perWebhook).map(([id]) => id);
     const partial = [...busy].filter(([, n]) => n < perWebhook);
-    const res: unknown = await this.db.transaction(async (m) => {
-      // The queue's statistics lag behind a burst, and on them the planner would fetch every due row
-      // in a bitmap scan and sort them instead of reading the due index in order up to the limit
-      // (docs/engine.md, the claim loop).
+    const rows = await this.db.transaction(async (m) => {
+      // the queue's statistics lag behind a burst; on them the planner would fetch every due row in a
+      // bitmap scan and sort them instead of reading the due index in order up to the limit
       await m.query('SET LOCAL enable_bitmapscan = off');
       return m.query<unknown>(
-        `UPDATE webhook_logs SET status = '${Status.Sending}', locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
-         WHERE status = '${Status.Pending}' AND id IN (
-           SELECT id FROM webhook_logs
+        `WITH picked AS (
+           SELECT id, locked_until IS NOT NULL AS was_leased FROM delivery_queue
            WHERE id IN (
              SELECT ranked.id FROM (
                SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
                FROM (
-                 SELECT id, webhook_id, scheduled_at FROM webhook_logs
-                 WHERE status = '${Status.Pending}' AND scheduled_at <= now() AND NOT (webhook_id = ANY($3::uuid[]))
+                 SELECT id, webhook_id, scheduled_at FROM delivery_queue
+                 WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT (webhook_id = ANY($3::uuid[]))
                  ORDER BY scheduled_at
                  LIMIT $1 * 4
                ) AS due
@@ -122,67 +138,118 @@ export class AttemptStore {
              WHERE ranked.nth <= $4 - COALESCE(b.in_flight, 0)
              ORDER BY ranked.scheduled_at
              LIMIT $1)
+           AND ${CLAIMABLE}
            FOR UPDATE SKIP LOCKED)
-         ${RETURNING}`,
+         UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
+         FROM picked p WHERE q.id = p.id
+         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased`,
         [limit, leaseMs, full, perWebhook, partial.map(([id]) => id), partial.map(([, n]) => n)],
       );
     });
-    return returnedRows<AttemptRow>(res).map(toClaimed);
+    const claimed = returnedRows<QueueRow & { was_leased: boolean }>(rows);
+    return { attempts: claimed.map(toClaimed), expiredLeases: claimed.filter((r) => r.was_leased).length };
   }
 
   /**
-   * Attempts still `sending` after their lease (their instance died or hung)
-   * go back to `pending`, to be sent again: at least once.
+   * Ends attempts, in one statement: their queue rows (only those still
+   * leased) move to the log with their results, and the retries they
+   * scheduled are queued. The batch goes as one JSON parameter, which
+   * PostgreSQL parses in C, rather than a dozen arrays each escaped element
+   * by element in the driver.
    */
-  async requeueExpiredLeases(limit = 1000): Promise<number> {
-    const res: unknown = await this.db.query(
-      `UPDATE webhook_logs SET status = '${Status.Pending}', locked_until = NULL, started_at = NULL, scheduled_at = now()
-       WHERE id IN (
-         SELECT id FROM webhook_logs WHERE status = '${Status.Sending}' AND locked_until < now()
-         LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-      [limit],
+  async recordResults(results: FinishedAttempt[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.db.query(
+      `WITH v AS (
+         SELECT * FROM json_to_recordset($1::json)
+           AS v(id uuid, success boolean, status_code int, duration_ms int, error text, request_headers jsonb, response_headers jsonb,
+                response_body text, next_retry_at timestamptz, started_at timestamptz, finished_at timestamptz)
+       ), done AS (
+         DELETE FROM delivery_queue q USING v WHERE q.id = v.id AND q.locked_until IS NOT NULL
+         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, q.scheduled_at, q.created_at
+       ), logged AS (
+         INSERT INTO webhook_logs (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, status_code,
+                                   duration_ms, error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at)
+         SELECT d.id, d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt, d.trigger,
+                CASE WHEN v.success THEN '${Status.Succeeded}' ELSE '${Status.Failed}' END, v.success, d.scheduled_at, v.status_code,
+                v.duration_ms, v.error, v.request_headers, v.response_headers, v.response_body, v.next_retry_at, d.created_at, v.started_at, v.finished_at
+         FROM done d JOIN v ON v.id = d.id
+       )
+       INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+       SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at
+       FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL`,
+      [JSON.stringify(results)],
     );
-    return affectedRows(res);
   }
 
-  /** Gives claimed attempts back to the queue (shutdown, or over a per-endpoint limit). */
+  /** Gives claimed attempts back to the queue (shutdown, a webhook gone, or waited too long for a slot). */
   async release(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query(
-      `UPDATE webhook_logs SET status = '${Status.Pending}', locked_until = NULL, started_at = NULL
-       WHERE id = ANY($1::uuid[]) AND status = '${Status.Sending}'`,
-      [ids],
-    );
+    await this.db.query(`UPDATE delivery_queue SET locked_until = NULL, started_at = NULL WHERE id = ANY($1::uuid[]) AND locked_until IS NOT NULL`, [ids]);
   }
 
   /**
-   * Cancels every pending attempt of a webhook (it was disabled), recording
-   * why: `cancelled: webhook disabled (<the webhook's disabled_reason>)`.
+   * Cancels every attempt of a webhook still waiting in the queue (it was
+   * disabled): they move to the log as `cancelled`, recording why:
+   * `cancelled: webhook disabled (<the webhook's disabled_reason>)`. Attempts
+   * being sent right now finish.
    */
   async cancelPending(webhookId: string, disabledReason: string | null): Promise<number> {
+    return this.cancelWhere(`webhook_id = $1 AND ${CLAIMABLE}`, webhookId, `cancelled: webhook disabled (${disabledReason ?? 'by an operator'})`);
+  }
+
+  /** Cancels attempts this instance holds and will not send (their event is gone), recording `error`. */
+  async cancelClaimed(ids: string[], error: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.cancelWhere(`id = ANY($1::uuid[]) AND locked_until IS NOT NULL`, ids, error);
+  }
+
+  private async cancelWhere(where: string, param: unknown, error: string): Promise<number> {
     const res: unknown = await this.db.query(
-      `UPDATE webhook_logs SET status = '${Status.Cancelled}', success = false, error = $2, finished_at = now(), locked_until = NULL
-       WHERE webhook_id = $1 AND status = '${Status.Pending}'`,
-      [webhookId, `cancelled: webhook disabled (${disabledReason ?? 'by an operator'})`],
+      `WITH c AS (DELETE FROM delivery_queue WHERE ${where} RETURNING *)
+       INSERT INTO webhook_logs (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, error, created_at, finished_at)
+       SELECT id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, '${Status.Cancelled}', false, scheduled_at, $2, created_at, now() FROM c`,
+      [param, error],
     );
     return affectedRows(res);
   }
 
-  /** Which of these events still have queued work (an attempt pending or sending). */
-  async eventsWithQueuedWork(manager: EntityManager, eventIds: string[]): Promise<string[]> {
-    const rows = await manager.query<Array<{ event_id: string }>>(
-      `SELECT DISTINCT event_id FROM webhook_logs WHERE event_id = ANY($1::uuid[]) AND status IN ('${Status.Pending}', '${Status.Sending}')`,
-      [eventIds],
+  /** The UTC days, before `cutoff`, of events that queued attempts still need (retention keeps those days). */
+  async queuedEventDaysBefore(cutoff: Date): Promise<Date[]> {
+    const rows = await this.db.query<Array<{ day: Date }>>(
+      `SELECT DISTINCT date_trunc('day', event_created_at, 'UTC') AS day FROM delivery_queue WHERE event_created_at < $1`,
+      [cutoff],
     );
-    return rows.map((r) => r.event_id);
+    return rows.map((r) => r.day);
   }
 
-  /** The next attempt number for an event at a webhook (redeliver, recover). */
+  /** The next attempt number for an event at a webhook (redeliver). */
   async nextAttemptNumber(manager: EntityManager, webhookId: string, eventId: string): Promise<number> {
     const [row] = await manager.query<Array<{ n: string }>>(
-      `SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_logs WHERE webhook_id = $1 AND event_id = $2`,
+      `SELECT COALESCE(max(attempt), 0) + 1 AS n FROM webhook_attempts WHERE webhook_id = $1 AND event_id = $2`,
       [webhookId, eventId],
     );
     return Number(row.n);
+  }
+
+  /**
+   * Queues one new attempt (trigger `recover`) for every event attempted at
+   * this webhook since `since` that never succeeded and has nothing queued,
+   * oldest first, at most `limit`; returns how many.
+   */
+  async queueRecovery(webhookId: string, since: Date, limit: number): Promise<number> {
+    const res: unknown = await this.db.query(
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+       SELECT $1, event_id, max(event_created_at), max(event_type), max(attempt) + 1, 'recover', now()
+       FROM webhook_attempts
+       WHERE webhook_id = $1 AND created_at >= $2
+       GROUP BY event_id
+       HAVING NOT bool_or(status IN ('${Status.Succeeded}', '${Status.Pending}', '${Status.Sending}'))
+       ORDER BY min(created_at)
+       LIMIT $3
+       RETURNING id`,
+      [webhookId, since, limit],
+    );
+    return returnedRows(res).length;
   }
 }

@@ -199,7 +199,8 @@ export class Dispatcher {
     const busy = this.slots.snapshot();
     for (const [id, n] of this.waiting.counts()) busy.set(id, (busy.get(id) ?? 0) + n);
     const perWebhook = this.slots.perWebhook * depth;
-    const claimed = await this.store.claimDue(room, this.leaseMs, busy, perWebhook);
+    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, busy, perWebhook);
+    if (expiredLeases) this.logger.warn(`${expiredLeases} attempts outlived their lease (an instance died?) and are sent again`);
     await this.startClaimed(claimed);
     return { claimed: claimed.length, queue: queueAfter(claimed, room, busy, perWebhook) };
   }

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../events/event-bus';
 import { EventsService } from '../../events/events.service';
 import type { EventBody } from '../../events/events.types';
@@ -14,13 +16,13 @@ import { MicroBatcher } from './micro-batcher';
 const MAX_BATCH = 200;
 
 /**
- * Turns recorded events into attempts: in one statement, one attempt per
- * enabled matching webhook, then the events marked fanned out. Idempotent:
- * an event's first attempt at a webhook is unique, so a second fan-out (the
- * sweeper after a crash, another instance) adds only what is missing.
- * Attempts this instance has room for are created already claimed and sent
- * at once; the rest wait in the queue for a claim. Events arriving together
- * are fanned out in one batch.
+ * Turns recorded events into attempts: in one transaction, the events
+ * claimed (marked fanned out; EventsService) and one attempt per enabled
+ * matching webhook inserted into the queue. Idempotent: an event already
+ * fanned out, or being fanned out by another instance, is skipped with its
+ * attempts. Attempts this instance has room for are created already claimed
+ * and sent at once; the rest wait in the queue for a claim. Events arriving
+ * together are fanned out in one batch.
  */
 @Injectable()
 export class FanOutService {
@@ -31,6 +33,7 @@ export class FanOutService {
   private readonly batcher = new MicroBatcher<string>(MAX_BATCH, (ids) => this.fanOutFromBus(ids), 2);
 
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly events: EventsService,
     private readonly webhooks: WebhooksService,
     private readonly store: AttemptStore,
@@ -58,9 +61,10 @@ export class FanOutService {
   }
 
   /**
-   * Fans out the given events; returns the attempts created. Three round
-   * trips: the subscribers of the batch's types, the attempts' insert, the
-   * events' mark (the last two each in its own module).
+   * Fans out the given events (those still unfanned); returns the attempts
+   * created: the subscribers of the batch's types in one query, then one
+   * transaction with the events' claim and the attempts' insert (each module
+   * writing its own table).
    */
   async fanOut(eventIds: string[]): Promise<number> {
     if (eventIds.length === 0) return 0;
@@ -72,12 +76,21 @@ export class FanOutService {
       for (const w of subscribers.get(event.type) ?? []) {
         const claimed = this.dispatcher.reserve(w.id);
         if (claimed) reserved.push(w.id);
-        rows.push({ webhookId: w.id, eventId, eventType: event.type, attempt: 1, trigger: 'event', claimed });
+        rows.push({ webhookId: w.id, eventId, eventCreatedAt: event.createdAt, eventType: event.type, attempt: 1, trigger: 'event', claimed });
       }
     }
     let created: InsertedAttempt[];
     try {
-      created = await this.store.insertFanOut(rows, this.dispatcher.lease);
+      // one transaction: the events are marked fanned out together with their attempts, or not at all;
+      // events another fan-out holds (or already did) are left out, with their attempts
+      created = await this.db.transaction(async (m) => {
+        const claimed = new Set((await this.events.claimForFanOut(m, [...bodies.keys()])).map((e) => e.id));
+        return this.store.insert(
+          m,
+          rows.filter((r) => claimed.has(r.eventId)),
+          this.dispatcher.lease,
+        );
+      });
     } catch (err) {
       reserved.forEach((w) => this.dispatcher.unreserve(w));
       throw err;
@@ -91,9 +104,6 @@ export class FanOutService {
     // reservations whose row was not inserted (the event was fanned out elsewhere) are given back
     for (const [w, n] of unused) for (let i = 0; i < n; i++) this.dispatcher.unreserve(w);
     if (claimed.length > 0) this.startClaimed(claimed, bodies, subscribers);
-    // after the inserts, not with them: a crash in between leaves the events to the sweeper, whose
-    // second fan-out adds only what is missing
-    await this.events.markFannedOut([...bodies.keys()]);
     return created.length;
   }
 

@@ -2,7 +2,6 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
 import { EventsService } from '../../events/events.service';
-import { AttemptStore } from './attempt-store';
 import { Dispatcher } from './dispatcher';
 import { FanOutService } from './fan-out.service';
 
@@ -21,7 +20,7 @@ export interface SweepStats {
 /**
  * The safety net and the retry clock (a @nestjs/schedule interval):
  * fans out events the bus missed (a crash, an emit inside a caller's
- * transaction), returns expired leases to the queue, and claims due attempts.
+ * transaction) and claims due attempts (those whose lease expired included).
  * A failing database only makes a run fail; the next run tries again.
  */
 @Injectable()
@@ -35,7 +34,6 @@ export class Sweeper implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly events: EventsService,
-    private readonly store: AttemptStore,
     private readonly fanOut: FanOutService,
     private readonly dispatcher: Dispatcher,
   ) {}
@@ -69,8 +67,6 @@ export class Sweeper implements OnApplicationBootstrap {
         this.logger.log(`Fanned out ${unfanned.length} events the bus had not (${n} attempts)`);
       }
       if (this.dispatcher.isWorker) {
-        const requeued = await this.store.requeueExpiredLeases();
-        if (requeued) this.logger.warn(`${requeued} attempts outlived their lease (an instance died?) and are queued again`);
         for (let i = 0; i < MAX_CLAIM_ROUNDS && !this.stopped; i++) {
           if ((await this.dispatcher.claimAndRun()) === 0) break;
         }
