@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { Env, parseEnv } from '../../src/config/env.schema';
-import { createTestDatabase } from './test-database';
+import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
   app: INestApplication;
@@ -31,9 +31,9 @@ export const TEST_ENV: Record<string, string> = {
   WEBHOOK_SWEEP_INTERVAL_MS: '200ms',
 };
 
-/** The real application on a database of its own, listening on a free loopback port. */
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/** The real application on a database of its own (or the one given, which close() drops), listening on a free loopback port. */
+export async function createTestApp(overrides: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+  const db = database ?? (await createTestDatabase());
   const env = parseEnv({ ...TEST_ENV, DATA_DIR: mkdtempSync(join(tmpdir(), 'atlas-data-')), ...overrides });
   const app = await createApp(env, db.url);
   await app.listen(0, '127.0.0.1');
