@@ -3,11 +3,11 @@ import type { Client } from 'pg';
 import { sleep } from './stats';
 
 export async function truncateDeliveries(db: Client): Promise<void> {
-  await db.query('TRUNCATE webhook_logs, webhook_events');
+  await db.query('TRUNCATE webhook_logs, webhook_events, delivery_queue');
 }
 
 export async function statusCounts(db: Client): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM webhook_logs GROUP BY status');
+  const { rows } = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM webhook_attempts GROUP BY status');
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 

@@ -25,6 +25,17 @@ import { eventData } from './api';
 export const READS_WEBHOOKS = 1_000;
 const TYPES = ['service.started', 'service.stopped', 'user.created', 'domain.cert_issued', 'backup.created', 'system.resource_alert'];
 
+/** The daily partitions of the last `days` days (a running installation has them; a fresh database only has this week's). */
+async function createDays(db: Client, table: string, days: number): Promise<void> {
+  await db.query(
+    `DO $$ DECLARE d date; BEGIN
+       FOR d IN SELECT generate_series((now() AT TIME ZONE 'UTC')::date - ${days}, (now() AT TIME ZONE 'UTC')::date, interval '1 day')::date LOOP
+         EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF ${table} FOR VALUES FROM (%L) TO (%L)',
+                        '${table}_p' || to_char(d, 'YYYYMMDD'), (d::timestamp AT TIME ZONE 'UTC'), ((d + 1)::timestamp AT TIME ZONE 'UTC'));
+       END LOOP; END $$`,
+  );
+}
+
 export async function seedReads(db: Client, attempts: number, url: string, secret: string): Promise<Record<string, number>> {
   const events = Math.ceil(attempts / 4);
   await db.query(
@@ -35,6 +46,8 @@ export async function seedReads(db: Client, attempts: number, url: string, secre
   );
   await db.query(`CREATE TEMP TABLE wh AS SELECT (row_number() OVER (ORDER BY created_at) - 1)::int AS idx, id FROM webhooks`);
   await db.query(`CREATE UNIQUE INDEX ON wh (idx)`);
+  await createDays(db, 'webhook_events', 31);
+  await createDays(db, 'webhook_logs', 31);
   await db.query(
     `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
      SELECT gen_random_uuid(), ($1::text[])[1 + g % cardinality($1::text[])], $2::json, ts, ts
@@ -57,26 +70,25 @@ export async function seedReads(db: Client, attempts: number, url: string, secre
   );
   for (const index of indexes) await db.query(`DROP INDEX ${db.escapeIdentifier(index.name)}`);
   await db.query(
-    `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, scheduled_at, status_code, duration_ms,
-                               error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at)
-     SELECT wh.id, c.event_id, c.type, c.rn, 'event', s.status,
-            CASE s.status WHEN 'succeeded' THEN true WHEN 'failed' THEN false END,
-            CASE WHEN s.status = 'pending' THEN now() + interval '1 hour' ELSE s.at END,
-            CASE s.status WHEN 'succeeded' THEN 200 WHEN 'failed' THEN 500 END,
-            CASE WHEN s.status <> 'pending' THEN s.ms END,
-            CASE WHEN s.status = 'failed' THEN 'HTTP 500 Internal Server Error' END,
+    `CREATE TEMP TABLE seeded AS
+     SELECT wh.id AS webhook_id, c.event_id, c.created_at AS event_created_at, c.type AS event_type, c.rn AS attempt, 'event'::text AS trigger, s.status,
+            CASE s.status WHEN 'succeeded' THEN true WHEN 'failed' THEN false END AS success,
+            CASE WHEN s.status = 'pending' THEN now() + interval '1 hour' ELSE s.at END AS scheduled_at,
+            CASE s.status WHEN 'succeeded' THEN 200 WHEN 'failed' THEN 500 END AS status_code,
+            CASE WHEN s.status <> 'pending' THEN s.ms END AS duration_ms,
+            CASE WHEN s.status = 'failed' THEN 'HTTP 500 Internal Server Error' END AS error,
             CASE WHEN s.status <> 'pending' THEN jsonb_build_object(
               'Content-Type', 'application/json', 'User-Agent', 'ATLAS-Webhooks/1.0', 'X-ATLAS-Event', c.type,
               'X-ATLAS-Signature', md5(c.event_id::text) || md5(wh.id::text), 'X-ATLAS-Delivery', gen_random_uuid()::text,
               'X-ATLAS-Attempt', c.rn::text, 'webhook-id', c.event_id::text, 'webhook-timestamp', extract(epoch FROM s.at)::bigint::text,
-              'webhook-signature', 'v1,' || encode(decode(md5(wh.id::text || c.event_id::text), 'hex'), 'base64') || 'AAAAAAAAAAAAAAAAAAAAAA==') END,
+              'webhook-signature', 'v1,' || encode(decode(md5(wh.id::text || c.event_id::text), 'hex'), 'base64') || 'AAAAAAAAAAAAAAAAAAAAAA==') END AS request_headers,
             CASE WHEN s.status <> 'pending' THEN jsonb_build_object('content-type', 'application/json', 'content-length', '11',
-              'date', to_char(s.at, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'), 'connection', 'keep-alive') END,
-            CASE s.status WHEN 'succeeded' THEN '{"ok":true}' WHEN 'failed' THEN '{"error":"internal"}' END,
-            CASE WHEN s.status = 'failed' AND c.rn < c.cnt THEN s.at + interval '5 seconds' END,
-            s.at,
-            CASE WHEN s.status <> 'pending' THEN s.at END,
-            CASE WHEN s.status <> 'pending' THEN s.at + s.ms * interval '1 millisecond' END
+              'date', to_char(s.at, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'), 'connection', 'keep-alive') END AS response_headers,
+            CASE s.status WHEN 'succeeded' THEN '{"ok":true}' WHEN 'failed' THEN '{"error":"internal"}' END AS response_body,
+            CASE WHEN s.status = 'failed' AND c.rn < c.cnt THEN s.at + interval '5 seconds' END AS next_retry_at,
+            s.at AS created_at,
+            CASE WHEN s.status <> 'pending' THEN s.at END AS started_at,
+            CASE WHEN s.status <> 'pending' THEN s.at + s.ms * interval '1 millisecond' END AS finished_at
      FROM (SELECT cand.*, row_number() OVER w AS rn, count(*) OVER w AS cnt, random() AS r
            FROM cand WINDOW w AS (PARTITION BY event_id, widx)) c
      JOIN wh ON wh.idx = c.widx
@@ -86,10 +98,22 @@ export async function seedReads(db: Client, attempts: number, url: string, secre
                    WHEN c.r < 0.99 OR c.created_at < now() - interval '1 day' THEN 'failed'
                    ELSE 'pending' END AS status,
               c.created_at + (c.rn - 1) * interval '5 seconds' AS at,
-              (15 + 200 * random() * random())::int AS ms) s
-     ORDER BY s.at`,
+              (15 + 200 * random() * random())::int AS ms) s`,
+  );
+  // finished attempts to the log, in time order (as they would have been written); the pending ones to the queue
+  await db.query(
+    `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, status_code, duration_ms,
+                               error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at)
+     SELECT webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, status_code, duration_ms,
+            error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at
+     FROM seeded WHERE status <> 'pending' ORDER BY created_at`,
+  );
+  await db.query(
+    `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, created_at)
+     SELECT webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, created_at FROM seeded WHERE status = 'pending'`,
   );
   await db.query('DROP TABLE cand');
+  await db.query('DROP TABLE seeded');
   for (const index of indexes) await db.query(index.def);
   await db.query(`RESET session_replication_role`);
   await db.query(`RESET maintenance_work_mem`);

@@ -29,11 +29,11 @@ async function insertBacklog(db: Client, events: number): Promise<number> {
        SELECT gen_random_uuid(), $1, $2::json, now() - interval '10 minutes', now() - interval '10 minutes'
        FROM generate_series(1, $3::int)
        RETURNING id, created_at)
-     INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, scheduled_at, created_at)
-     SELECT w.id, ev.id, $1, 1, 'event', 'pending', ev.created_at, ev.created_at FROM ev CROSS JOIN webhooks w`,
+     INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, created_at)
+     SELECT w.id, ev.id, ev.created_at, $1, 1, 'event', ev.created_at, ev.created_at FROM ev CROSS JOIN webhooks w`,
     [EVENT_TYPE, canonicalJson(eventData(1)), events],
   );
-  await db.query('ANALYZE webhook_logs');
+  await db.query('ANALYZE delivery_queue');
   return res.rowCount ?? 0;
 }
 

@@ -34,7 +34,7 @@ async function insertOtherWebhooks(db: Client, n: number, url: string, secret: s
 async function fanOutTimes(db: Client): Promise<{ ms: number[]; attempts: number[] }> {
   const { rows } = await db.query<{ ms: number; n: number }>(
     `SELECT extract(epoch FROM max(pg_xact_commit_timestamp(l.xmin)) - e.created_at) * 1000 AS ms, count(*)::int AS n
-     FROM webhook_events e JOIN webhook_logs l ON l.event_id = e.id
+     FROM webhook_events e JOIN delivery_queue l ON l.event_id = e.id
      GROUP BY e.id, e.created_at`,
   );
   return { ms: rows.map((r) => Number(r.ms)), attempts: rows.map((r) => r.n) };
@@ -44,7 +44,7 @@ async function waitFannedOut(db: Client, events: number, attempts: number): Prom
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const { rows } = await db.query<{ unfanned: number; logs: number }>(
-      `SELECT (SELECT count(*)::int FROM webhook_events WHERE fanned_out_at IS NULL) AS unfanned, (SELECT count(*)::int FROM webhook_logs) AS logs`,
+      `SELECT (SELECT count(*)::int FROM webhook_events WHERE fanned_out_at IS NULL) AS unfanned, (SELECT count(*)::int FROM delivery_queue) AS logs`,
     );
     if (rows[0].unfanned === 0 && rows[0].logs >= attempts) return;
     await sleep(100);
