@@ -14,11 +14,14 @@ import { ResultWriter } from './result-writer';
 import { RetentionJob } from './retention.job';
 import { StatsService } from './stats.service';
 import { Sweeper } from './sweeper';
+import { TimeseriesController } from './timeseries.controller';
+import { TimeseriesService } from './timeseries.service';
 import { WebhookSender } from './webhook-sender';
 
 @Module({
   imports: [EventsModule, WebhooksModule],
-  controllers: [DeliveryController, EventDetailController],
+  // TimeseriesController first: its `stats/…` and `events/delivery-summary` routes must not be taken for ids
+  controllers: [TimeseriesController, DeliveryController, EventDetailController],
   providers: [
     AttemptStore,
     ResultWriter,
@@ -31,6 +34,7 @@ import { WebhookSender } from './webhook-sender';
     DeliveryService,
     LogsService,
     StatsService,
+    TimeseriesService,
     RetentionJob,
   ],
   exports: [DeliveryObserver, Dispatcher, Sweeper],

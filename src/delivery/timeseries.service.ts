@@ -1,0 +1,258 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { iso } from './log.presenter';
+
+/**
+ * The aggregates the console reads (and any API client may): attempts over
+ * time by outcome with latency percentiles, per webhook and overall; the
+ * overview; per-event delivery counts. All the SQL over `webhook_logs` for
+ * these routes is in this file, so that a split or partitioned attempt table
+ * changes one place.
+ *
+ * Every query reads the covering index idx_webhook_logs_webhook_created
+ * `(webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id)`
+ * index-only: one range per webhook (overall: one per webhook through a
+ * LATERAL join over `webhooks`, which PostgreSQL 17 cannot do by itself
+ * without a skip scan), so the cost follows the attempts in the window, not
+ * the table.
+ */
+
+export const BUCKETS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21600, '1d': 86400 } as const;
+export type BucketName = keyof typeof BUCKETS;
+/** Most buckets one answer holds. */
+export const MAX_BUCKETS = 500;
+
+export interface TimeBucket {
+  start: string;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Attempts queued or in flight: scheduled retries, and first attempts not sent yet. */
+  retrying: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+export interface TimeSeries {
+  webhook_id: string | null;
+  hours: number;
+  bucket: BucketName;
+  bucket_seconds: number;
+  since: string;
+  until: string;
+  totals: { succeeded: number; failed: number; cancelled: number; retrying: number; success_rate: number | null };
+  buckets: TimeBucket[];
+}
+
+export interface Overview {
+  hours: number;
+  since: string;
+  totals: { succeeded: number; failed: number; cancelled: number; retrying: number; success_rate: number | null; p95_ms: number | null };
+  queue: { pending: number; due: number; sending: number; oldest_due_at: string | null; oldest_due_age_seconds: number };
+  webhooks: { total: number; enabled: number; disabled: number; failing: number };
+  attention: Array<{
+    id: string;
+    name: string;
+    url: string;
+    enabled: boolean;
+    disabled_reason: string | null;
+    last_error: string | null;
+    consecutive_failures: number;
+    failing_since: string | null;
+    last_failure_at: string | null;
+  }>;
+}
+
+export interface EventDeliverySummary {
+  event_id: string;
+  webhooks: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  attempts: number;
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
+const rate = (succeeded: number, failed: number): number | null => (succeeded + failed ? Math.round((succeeded / (succeeded + failed)) * 10000) / 10000 : null);
+
+/** Per bucket: counts by status and the latency percentiles of finished attempts. `$1` since, `$2` bucket seconds. */
+const BUCKET_SELECT = `
+  SELECT floor(extract(epoch FROM l.created_at) / $2)::bigint * $2 AS b,
+         count(*) FILTER (WHERE l.status = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE l.status = 'failed') AS failed,
+         count(*) FILTER (WHERE l.status = 'cancelled') AS cancelled,
+         count(*) FILTER (WHERE l.status IN ('pending', 'sending')) AS retrying,
+         percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY l.duration_ms) FILTER (WHERE l.duration_ms IS NOT NULL) AS pct`;
+
+interface BucketRow {
+  b: string;
+  succeeded: string;
+  failed: string;
+  cancelled: string;
+  retrying: string;
+  pct: number[] | null;
+}
+
+interface AttentionRow {
+  id: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  last_failure_at: Date | null;
+}
+
+@Injectable()
+export class TimeseriesService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One webhook's attempts in the last `hours`, by `bucket` (created_at). */
+  async forWebhook(webhookId: string, hours: number, bucket: BucketName): Promise<TimeSeries> {
+    const { since, until, seconds } = this.window(hours, bucket);
+    const rows = await this.db.query<BucketRow[]>(`${BUCKET_SELECT} FROM webhook_logs l WHERE l.webhook_id = $3 AND l.created_at >= $1 GROUP BY 1 ORDER BY 1`, [
+      since,
+      seconds,
+      webhookId,
+    ]);
+    return this.series(webhookId, hours, bucket, since, until, rows);
+  }
+
+  /**
+   * All webhooks' attempts. One index range per webhook (LATERAL), then the
+   * buckets; the percentiles are over every finished attempt of the bucket.
+   */
+  async overall(hours: number, bucket: BucketName): Promise<TimeSeries> {
+    const { since, until, seconds } = this.window(hours, bucket);
+    const rows = await this.db.query<BucketRow[]>(
+      `${BUCKET_SELECT}
+       FROM webhooks w CROSS JOIN LATERAL (
+         SELECT created_at, status, duration_ms FROM webhook_logs x WHERE x.webhook_id = w.id AND x.created_at >= $1
+       ) l GROUP BY 1 ORDER BY 1`,
+      [since, seconds],
+    );
+    return this.series(null, hours, bucket, since, until, rows);
+  }
+
+  /** The overview page in one answer: totals and p95 over the window, the queue, the webhooks that need attention. */
+  async overview(hours: number): Promise<Overview> {
+    const since = new Date(Date.now() - hours * 3_600_000);
+    const [[agg], [queue], [hooks], attention] = await Promise.all([
+      this.db.query<Array<Record<string, string | number | null>>>(
+        `SELECT count(*) FILTER (WHERE l.status = 'succeeded') AS succeeded,
+                count(*) FILTER (WHERE l.status = 'failed') AS failed,
+                count(*) FILTER (WHERE l.status = 'cancelled') AS cancelled,
+                count(*) FILTER (WHERE l.status IN ('pending', 'sending')) AS retrying,
+                percentile_disc(0.95) WITHIN GROUP (ORDER BY l.duration_ms) FILTER (WHERE l.duration_ms IS NOT NULL) AS p95
+         FROM webhooks w CROSS JOIN LATERAL (
+           SELECT status, duration_ms FROM webhook_logs x WHERE x.webhook_id = w.id AND x.created_at >= $1
+         ) l`,
+        [since],
+      ),
+      // the partial indexes of the queue (pending by scheduled_at, sending by lease): as long as the queue, not the log
+      this.db.query<Array<Record<string, string | Date | null>>>(
+        `SELECT (SELECT count(*) FROM webhook_logs WHERE status = 'pending') AS pending,
+                (SELECT count(*) FROM webhook_logs WHERE status = 'pending' AND scheduled_at <= now()) AS due,
+                (SELECT count(*) FROM webhook_logs WHERE status = 'sending') AS sending,
+                (SELECT min(scheduled_at) FROM webhook_logs WHERE status = 'pending' AND scheduled_at <= now()) AS oldest_due_at`,
+      ),
+      this.db.query<Array<Record<string, string>>>(
+        `SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled, count(*) FILTER (WHERE NOT enabled) AS disabled,
+                count(*) FILTER (WHERE enabled AND consecutive_failures > 0) AS failing
+         FROM webhooks`,
+      ),
+      this.db.query<AttentionRow[]>(
+        `SELECT id, name, url, enabled, disabled_reason, last_error, consecutive_failures, failing_since, last_failure_at
+         FROM webhooks WHERE NOT enabled OR consecutive_failures > 0
+         ORDER BY enabled, consecutive_failures DESC, last_failure_at DESC NULLS LAST LIMIT 20`,
+      ),
+    ]);
+    const succeeded = num(agg.succeeded);
+    const failed = num(agg.failed);
+    const oldest = queue.oldest_due_at ? new Date(queue.oldest_due_at) : null;
+    return {
+      hours,
+      since: since.toISOString(),
+      totals: { succeeded, failed, cancelled: num(agg.cancelled), retrying: num(agg.retrying), success_rate: rate(succeeded, failed), p95_ms: ms(agg.p95) },
+      queue: {
+        pending: num(queue.pending),
+        due: num(queue.due),
+        sending: num(queue.sending),
+        oldest_due_at: iso(oldest),
+        oldest_due_age_seconds: oldest ? Math.max(0, Math.round((Date.now() - oldest.getTime()) / 1000)) : 0,
+      },
+      webhooks: { total: num(hooks.total), enabled: num(hooks.enabled), disabled: num(hooks.disabled), failing: num(hooks.failing) },
+      attention: attention.map((w) => ({
+        ...w,
+        failing_since: iso(w.failing_since),
+        last_failure_at: iso(w.last_failure_at),
+      })),
+    };
+  }
+
+  /** For each event: how many webhooks got an attempt, and how many of those got it delivered, failed for good, or are still trying. */
+  async eventSummaries(eventIds: string[]): Promise<EventDeliverySummary[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.db.query<Array<Record<string, string>>>(
+      `SELECT e.id AS event_id, count(DISTINCT p.webhook_id) AS webhooks, count(*) FILTER (WHERE p.webhook_id IS NOT NULL) AS attempts,
+              count(DISTINCT p.webhook_id) FILTER (WHERE p.status = 'succeeded') AS succeeded,
+              count(DISTINCT p.webhook_id) FILTER (WHERE p.status IN ('pending', 'sending')) AS pending
+       FROM unnest($1::uuid[]) AS e(id) LEFT JOIN webhook_logs p ON p.event_id = e.id
+       GROUP BY e.id`,
+      [[...new Set(eventIds)]],
+    );
+    return rows.map((r) => {
+      const webhooks = num(r.webhooks);
+      const succeeded = num(r.succeeded);
+      const pending = Math.min(num(r.pending), webhooks - succeeded);
+      return { event_id: r.event_id, webhooks, succeeded, pending, failed: Math.max(0, webhooks - succeeded - pending), attempts: num(r.attempts) };
+    });
+  }
+
+  private window(hours: number, bucket: BucketName): { since: Date; until: Date; seconds: number } {
+    const seconds = BUCKETS[bucket];
+    const until = new Date();
+    // aligned to the bucket, so that consecutive polls return the same bucket starts
+    const sinceSeconds = Math.floor((until.getTime() / 1000 - hours * 3600) / seconds) * seconds + seconds;
+    return { since: new Date(sinceSeconds * 1000), until, seconds };
+  }
+
+  /** Every bucket of the window, the empty ones as zeros, so charts get a regular x axis. */
+  private series(webhookId: string | null, hours: number, bucket: BucketName, since: Date, until: Date, rows: BucketRow[]): TimeSeries {
+    const seconds = BUCKETS[bucket];
+    const byStart = new Map(rows.map((r) => [Number(r.b), r]));
+    const buckets: TimeBucket[] = [];
+    const totals = { succeeded: 0, failed: 0, cancelled: 0, retrying: 0 };
+    for (let t = since.getTime() / 1000; t * 1000 <= until.getTime(); t += seconds) {
+      const r = byStart.get(t);
+      const b: TimeBucket = {
+        start: new Date(t * 1000).toISOString(),
+        succeeded: num(r?.succeeded),
+        failed: num(r?.failed),
+        cancelled: num(r?.cancelled),
+        retrying: num(r?.retrying),
+        p50_ms: ms(r?.pct?.[0]),
+        p95_ms: ms(r?.pct?.[1]),
+      };
+      totals.succeeded += b.succeeded;
+      totals.failed += b.failed;
+      totals.cancelled += b.cancelled;
+      totals.retrying += b.retrying;
+      buckets.push(b);
+    }
+    return {
+      webhook_id: webhookId,
+      hours,
+      bucket,
+      bucket_seconds: seconds,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      totals: { ...totals, success_rate: rate(totals.succeeded, totals.failed) },
+      buckets,
+    };
+  }
+}
