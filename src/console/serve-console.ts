@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 
 /** Paths the service itself answers; everything else that asks for HTML is a console page. */
 const SERVICE_PATHS = /^\/(api|docs|metrics)(\/|$|-json|-yaml)/;
+/** A missing hashed file is a 404 (an old page asking for an asset of a previous build), not the console page. */
+const ASSETS = /^\/assets\//;
 
 /** The repository (package) root: the nearest folder above this file with a package.json (from src/ under ts-jest, from dist/src/ when built). */
 function packageRoot(): string {
@@ -37,7 +39,6 @@ export function serveConsole(app: NestExpressApplication, dir = consoleDir()): b
   app.useStaticAssets(join(dir, 'assets'), {
     prefix: '/assets/',
     index: false,
-    fallthrough: false, // a missing asset is a 404, not the console page
     immutable: true,
     maxAge: '365d',
   });
@@ -50,7 +51,7 @@ export function serveConsole(app: NestExpressApplication, dir = consoleDir()): b
     },
   });
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVICE_PATHS.test(req.path) || !req.accepts('html')) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVICE_PATHS.test(req.path) || ASSETS.test(req.path) || !req.accepts('html')) return next();
     noCache(res);
     res.sendFile(index);
   });

@@ -192,8 +192,8 @@ export class OverviewQueryDto {
 
 export class EventSummaryQueryDto {
   @ApiProperty({ description: 'Comma-separated event ids (at most 100)', example: '0b7c…,5e1a…' })
-  @IsString()
-  @MaxLength(3700)
+  @IsString({ message: 'ids must be a comma-separated list of event ids' })
+  @MaxLength(3800, { message: 'ids: at most 100 event ids' })
   ids: string;
 }
 

@@ -112,6 +112,8 @@ const BINS_PER_E = 20;
 /** How long an hourly rollup of an hour that is over is reused. */
 export const ROLLUP_TTL_MS = 60_000;
 const MAX_ROLLUP_HOURS = 720;
+/** An hour's rollup is kept only once the hour has been over this long. */
+const SETTLE_SECONDS = 300;
 
 interface Rollup {
   succeeded: number;
@@ -189,10 +191,11 @@ export class TimeseriesService {
 
   /**
    * Hourly rollups over all webhooks for [since, until): counts by status and
-   * a log-scale histogram of durations (bins of ~5 %). Hours that are over
-   * are kept per instance for ROLLUP_TTL_MS (their rows change only while
-   * attempts of theirs are still queued, or when a webhook is deleted); the
-   * hour under way is read every time. Reading is one index range per
+   * a log-scale histogram of durations (bins of ~5 %). Hours that have been
+   * over for SETTLE_SECONDS are kept per instance for ROLLUP_TTL_MS (their
+   * rows change only while attempts of theirs are still queued, or when a
+   * webhook is deleted); the hour under way, and the one just over, are read
+   * every time. Reading is one index range per
    * webhook (LATERAL over `webhooks`), index-only.
    */
   private async hourly(since: Date, until: Date): Promise<Map<number, Rollup>> {
@@ -202,7 +205,7 @@ export class TimeseriesService {
     const out = new Map<number, Rollup>();
     const missing: number[] = [];
     for (let h = first; h <= current; h += 3600) {
-      const cached = h < current ? this.rollups.get(h) : undefined;
+      const cached = this.rollups.get(h);
       if (cached && now - cached.at < ROLLUP_TTL_MS) out.set(h, cached.rollup);
       else missing.push(h);
     }
@@ -232,7 +235,8 @@ export class TimeseriesService {
       }
       for (const [h, roll] of fresh) {
         out.set(h, roll);
-        if (h < current) this.rollups.set(h, { at: now, rollup: roll });
+        // kept once the hour has been over for a while (attempts made at its end have finished by then)
+        if (h + 3600 <= now / 1000 - SETTLE_SECONDS) this.rollups.set(h, { at: now, rollup: roll });
       }
       for (const h of this.rollups.keys()) if (h < current - MAX_ROLLUP_HOURS * 3600) this.rollups.delete(h);
     }
