@@ -150,7 +150,7 @@ export function Sparkline({ buckets, width = 120, height = 28 }: { buckets: Buck
     <svg className="sparkline" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label="success rate over the last 24 hours">
       <line x1="0" x2={width} y1="2" y2="2" stroke="#e2e8f0" />
       {segments.map((d, i) => (
-        <path key={i} d={d.includes('L') ? d : `${d}l1,0`} fill="none" stroke={color} strokeWidth="1.5" />
+        <path key={i} d={d.includes('L') ? d : `${d}l0.1,0`} fill="none" stroke={color} strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />
       ))}
     </svg>
   );

@@ -6,6 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CaptureServer, eventually } from '../utils/capture-server';
+import { queryDb } from '../utils/delivery-db';
 import { colouredPixels, launchBrowser, screenshot, signIn } from '../utils/browser';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -22,6 +23,7 @@ describe('web console (headless Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
   let token: string;
+  let billingId: string;
   const ok = new CaptureServer(() => ({ status: 200, body: '{"received":true}', headers: { 'Content-Type': 'application/json' } }));
   const broken = new CaptureServer(() => ({ status: 500, body: 'receiver exploded: database locked' }));
 
@@ -33,6 +35,16 @@ describe('web console (headless Chromium)', () => {
   beforeAll(async () => {
     [t, browser] = await Promise.all([createTestApp(), launchBrowser(), ok.start(), broken.start()]);
     token = await t.login();
+    // two webhooks with a day of history (subscribed to types no test emits), before any page has read the overview
+    for (const [name, events, n, failShare] of [
+      ['Billing sink', ['domain.*'], 600, 0.04],
+      ['Audit trail', ['system.*'], 200, 0.3],
+    ] as const) {
+      const res = await api('post', '/api/webhooks', { url: `${ok.url}/${name}`, name, events });
+      expect(res.status).toBe(201);
+      await seedHistory(res.body.id as string, n, failShare);
+      if (name === 'Billing sink') billingId = res.body.id as string;
+    }
   });
 
   afterAll(async () => {
@@ -41,6 +53,25 @@ describe('web console (headless Chromium)', () => {
     await ok.close();
     await broken.close();
   });
+
+  /** A day of history for a webhook (one old event, `n` attempts spread over the last 23 hours), so that the charts have a shape. */
+  const seedHistory = async (webhookId: string, n: number, failShare: number) => {
+    const [event] = await queryDb<{ id: string }>(
+      t.databaseUrl,
+      `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at) VALUES (gen_random_uuid(), 'service.started', '{}', now() - interval '1 day', now() - interval '1 day') RETURNING id`,
+    );
+    await queryDb(
+      t.databaseUrl,
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_type, attempt, trigger, status, success, status_code, duration_ms, error, scheduled_at, created_at, started_at, finished_at)
+       SELECT $1, $2, 'service.started', g + 1, 'recover', s.status, s.status = 'succeeded', CASE s.status WHEN 'succeeded' THEN 200 ELSE 500 END,
+              s.ms, CASE s.status WHEN 'failed' THEN 'HTTP 500 Internal Server Error' END, s.at, s.at, s.at, s.at
+       FROM generate_series(1, $3::int) g
+       CROSS JOIN LATERAL (SELECT CASE WHEN random() < $4::float * (1 + sin(g / 20.0)) THEN 'failed' ELSE 'succeeded' END AS status,
+                                  (20 + 120 * random() * random())::int AS ms,
+                                  now() - interval '1 hour' - (g::float / $3::int) * interval '22 hours' AS at) s`,
+      [webhookId, event.id, n, failShare],
+    );
+  };
 
   beforeEach(async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
@@ -165,6 +196,14 @@ describe('web console (headless Chromium)', () => {
     await page.getByRole('link', { name: 'see the new attempt' }).click();
     await page.getByTestId('attempt-status').filter({ hasText: 'failed' }).waitFor();
     expect(await page.getByTestId('attempt-status').textContent()).toContain('HTTP 500');
+
+    await page.goto(`${t.baseUrl}/webhooks/${billingId}`);
+    await eventually(async () => (await colouredPixels(page, '[data-testid="outcome-chart"]', SUCCEEDED_RGB)) > 500, 10_000);
+    await screenshot(page, 'webhook-detail-history');
+    await page.goto(`${t.baseUrl}/webhooks`);
+    await page.getByTestId('webhooks-table').locator('.health .figure').nth(3).waitFor(); // the four webhooks' 24 h health
+    expect(await page.getByTestId('webhooks-table').locator('svg.sparkline path').count()).toBeGreaterThan(3);
+    await screenshot(page, 'webhooks');
   });
 
   it('refreshes the log by itself while the tab is visible, and not while it is hidden', async () => {
@@ -189,14 +228,13 @@ describe('web console (headless Chromium)', () => {
     await page.getByRole('link', { name: 'Attempt log' }).click();
     await page.getByTestId('attempt-log').waitFor();
     const rows = page.locator('[data-testid="attempt-log"] tbody tr');
-    const before = await rows.count();
     expect((await api('post', '/api/events', { type: 'user.created', data: { user_id: 'u-1' } })).status).toBe(202);
     await ok.waitFor(2);
     await eventually(async () => (await api('get', '/api/webhooks/logs/recent?event_type=user.created')).body.items[0]?.status === 'succeeded');
     expect(await rows.filter({ hasText: 'user.created' }).count()).toBe(0); // not reloaded yet
     await jump(5_000);
     await rows.filter({ hasText: 'user.created' }).first().waitFor();
-    expect(await rows.count()).toBeGreaterThan(before);
+    expect(await rows.first().textContent()).toContain('user.created'); // newest first
     await screenshot(page, 'attempt-log');
 
     await setVisibility('hidden');
@@ -260,7 +298,9 @@ describe('web console (headless Chromium)', () => {
     await ok.waitFor(3); // the test of the second case, user.created of the live log, and this one
     expect(ok.requests[2].headers['x-atlas-event']).toBe('service.started');
     expect(JSON.parse(ok.requests[2].body)).toMatchObject({ data: { service_id: 'svc-9' } });
-    await page.getByTestId('events-table').getByRole('row').filter({ hasText: 'service.started' }).filter({ hasText: '1 of 1' }).waitFor({ timeout: 15_000 });
+    // newest first: the emitted event heads the list, delivered to the one webhook subscribed to it (the live refresh shows it)
+    const newest = page.getByTestId('events-table').locator('tbody tr').first();
+    await newest.filter({ hasText: 'service.started' }).filter({ hasText: '1 of 1' }).waitFor({ timeout: 15_000 });
     await screenshot(page, 'events');
 
     await page.getByRole('link', { name: 'Users' }).click();

@@ -78,7 +78,9 @@ export function OverviewPage() {
                   </td>
                   <td>
                     <EnabledBadge enabled={w.enabled} failing={w.consecutive_failures > 0} />
-                    {w.consecutive_failures > 0 && <div className="muted small">{w.consecutive_failures} failures in a row</div>}
+                    {w.consecutive_failures > 0 && (
+                      <div className="muted small">{w.consecutive_failures === 1 ? '1 failure' : `${w.consecutive_failures} failures in a row`}</div>
+                    )}
                   </td>
                   <td className="wrap">{w.disabled_reason ?? w.last_error ?? '—'}</td>
                   <td>{ago(w.failing_since ?? w.last_failure_at)}</td>
