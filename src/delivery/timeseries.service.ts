@@ -109,7 +109,7 @@ interface AttentionRow {
 
 /** Histogram bins per e-fold of duration: bin = floor(ln(1 + ms) * 20), about 5 % wide. */
 const BINS_PER_E = 20;
-/** How long an hourly rollup of an hour that is over is reused. */
+/** How long an hourly rollup of an hour that is over is reused: between one and two times this. */
 export const ROLLUP_TTL_MS = 60_000;
 const MAX_ROLLUP_HOURS = 720;
 /** An hour's rollup is kept only once the hour has been over this long. */
@@ -148,9 +148,30 @@ function percentileOf(durations: Map<number, number>, q: number): number | null 
   return null;
 }
 
+interface RollupRow {
+  h: string;
+  bin: number;
+  succeeded: string;
+  failed: string;
+  cancelled: string;
+  retrying: string;
+}
+
+/** Hourly counts by status and duration bin over all webhooks for created_at in [$1, $2): one index range per webhook, index-only. */
+const ROLLUP_SQL = `
+  SELECT floor(extract(epoch FROM l.created_at) / 3600)::bigint * 3600 AS h,
+         CASE WHEN l.duration_ms IS NULL THEN -1 ELSE floor(ln(1 + greatest(l.duration_ms, 0)) * ${BINS_PER_E})::int END AS bin,
+         count(*) FILTER (WHERE l.status = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE l.status = 'failed') AS failed,
+         count(*) FILTER (WHERE l.status = 'cancelled') AS cancelled,
+         count(*) FILTER (WHERE l.status IN ('pending', 'sending')) AS retrying
+  FROM webhooks w CROSS JOIN LATERAL (
+    SELECT created_at, status, duration_ms FROM webhook_logs x WHERE x.webhook_id = w.id AND x.created_at >= $1 AND x.created_at < $2
+  ) l GROUP BY 1, 2`;
+
 @Injectable()
 export class TimeseriesService {
-  private readonly rollups = new Map<number, { at: number; rollup: Rollup }>();
+  private readonly rollups = new Map<number, { until: number; rollup: Rollup }>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
@@ -192,7 +213,7 @@ export class TimeseriesService {
   /**
    * Hourly rollups over all webhooks for [since, until): counts by status and
    * a log-scale histogram of durations (bins of ~5 %). Hours that have been
-   * over for SETTLE_SECONDS are kept per instance for ROLLUP_TTL_MS (their
+   * over for SETTLE_SECONDS are kept per instance for 1-2 × ROLLUP_TTL_MS (their
    * rows change only while attempts of theirs are still queued, or when a
    * webhook is deleted); the hour under way, and the one just over, are read
    * every time. Reading is one index range per
@@ -206,27 +227,24 @@ export class TimeseriesService {
     const missing: number[] = [];
     for (let h = first; h <= current; h += 3600) {
       const cached = this.rollups.get(h);
-      if (cached && now - cached.at < ROLLUP_TTL_MS) out.set(h, cached.rollup);
+      if (cached && now < cached.until) out.set(h, cached.rollup);
       else missing.push(h);
     }
     if (missing.length) {
-      const from = new Date(missing[0] * 1000);
-      const rows = await this.db.query<Array<{ h: string; bin: number; succeeded: string; failed: string; cancelled: string; retrying: string }>>(
-        `SELECT floor(extract(epoch FROM l.created_at) / 3600)::bigint * 3600 AS h,
-                CASE WHEN l.duration_ms IS NULL THEN -1 ELSE floor(ln(1 + greatest(l.duration_ms, 0)) * ${BINS_PER_E})::int END AS bin,
-                count(*) FILTER (WHERE l.status = 'succeeded') AS succeeded,
-                count(*) FILTER (WHERE l.status = 'failed') AS failed,
-                count(*) FILTER (WHERE l.status = 'cancelled') AS cancelled,
-                count(*) FILTER (WHERE l.status IN ('pending', 'sending')) AS retrying
-         FROM webhooks w CROSS JOIN LATERAL (
-           SELECT created_at, status, duration_ms FROM webhook_logs x WHERE x.webhook_id = w.id AND x.created_at >= $1
-         ) l GROUP BY 1, 2`,
-        [from],
-      );
+      // the missing hours as ranges (usually the current one and a few whose rollup expired), close ones merged:
+      // re-reading a few hours costs less than another index range per webhook
+      const ranges: Array<[number, number]> = [];
+      for (const h of missing) {
+        const last = ranges[ranges.length - 1];
+        if (last && h - last[1] <= 6 * 3600) last[1] = h + 3600;
+        else ranges.push([h, h + 3600]);
+      }
+      const rows: RollupRow[] = [];
+      for (const [from, to] of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(from * 1000), new Date(to * 1000)])));
       const fresh = new Map<number, Rollup>(missing.map((h) => [h, emptyRollup()]));
       for (const r of rows) {
         const roll = fresh.get(Number(r.h));
-        if (!roll) continue; // an hour still cached (a gap in `missing`) or one begun since `until`
+        if (!roll) continue; // an hour still cached (between two merged ranges) or one begun since `until`
         roll.succeeded += num(r.succeeded);
         roll.failed += num(r.failed);
         roll.cancelled += num(r.cancelled);
@@ -236,7 +254,8 @@ export class TimeseriesService {
       for (const [h, roll] of fresh) {
         out.set(h, roll);
         // kept once the hour has been over for a while (attempts made at its end have finished by then)
-        if (h + 3600 <= now / 1000 - SETTLE_SECONDS) this.rollups.set(h, { at: now, rollup: roll });
+        // each for its own 1-2 × ROLLUP_TTL_MS, so that they expire a few at a time rather than all at once
+        if (h + 3600 <= now / 1000 - SETTLE_SECONDS) this.rollups.set(h, { until: now + ROLLUP_TTL_MS * (1 + Math.random()), rollup: roll });
       }
       for (const h of this.rollups.keys()) if (h < current - MAX_ROLLUP_HOURS * 3600) this.rollups.delete(h);
     }

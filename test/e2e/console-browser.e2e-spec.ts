@@ -247,7 +247,7 @@ describe('web console (headless Chromium)', () => {
     expect(polls).toBe(2);
   });
 
-  it('shows a viewer every page but no secret and no write control', async () => {
+  it('shows a viewer every page but no secret and no write control, and lets them change their password', async () => {
     expect((await api('post', '/api/users', { username: 'watcher', password: 'watcher-pass-1', role: 'viewer' })).status).toBe(201);
     const hooks = (await api('get', '/api/webhooks')).body.items as Array<{ id: string; name: string }>;
     const orders = hooks.find((w) => w.name === 'Orders receiver')!;
@@ -277,8 +277,17 @@ describe('web console (headless Chromium)', () => {
     await page.getByRole('link', { name: 'Events' }).click();
     await page.getByTestId('events-table').waitFor();
     expect(await page.getByRole('button', { name: 'Emit' }).count()).toBe(0);
+    // a viewer changes their own password on the account page
+    await page.getByRole('link', { name: 'Account and password' }).click();
+    await page.getByLabel('Current password').fill('watcher-pass-1');
+    await page.getByLabel('New password', { exact: true }).fill('watcher-pass-2');
+    await page.getByLabel('New password again').fill('watcher-pass-2');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    await t.http().post('/api/auth/login').send({ username: 'watcher', password: 'watcher-pass-1' }).expect(401);
+
     // and the API refuses the viewer's writes whatever a page shows
-    const viewerToken = await t.login('watcher', 'watcher-pass-1');
+    const viewerToken = await t.login('watcher', 'watcher-pass-2');
     const res = await t.http().post(`/api/webhooks/${orders.id}/test`).set('Authorization', `Bearer ${viewerToken}`);
     expect(res.status).toBe(403);
   });
