@@ -278,7 +278,7 @@ describe('web console (headless Chromium)', () => {
     await page.getByTestId('events-table').waitFor();
     expect(await page.getByRole('button', { name: 'Emit' }).count()).toBe(0);
     // a viewer changes their own password on the account page
-    await page.getByRole('link', { name: 'Account and password' }).click();
+    await page.getByTitle('Account and password').click();
     await page.getByLabel('Current password').fill('watcher-pass-1');
     await page.getByLabel('New password', { exact: true }).fill('watcher-pass-2');
     await page.getByLabel('New password again').fill('watcher-pass-2');

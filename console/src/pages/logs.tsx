@@ -11,7 +11,8 @@ const OUTCOMES = ['', 'succeeded', 'failed', 'pending', 'sending', 'cancelled'];
 const RANGES: Record<string, number> = { '1h': 1, '24h': 24, '7d': 168, '30d': 720 };
 
 /** Attempts newest first, paged and filtered; one webhook's, or all webhooks' (`logs/recent`). Refreshes every 5 s on the first page. */
-export function AttemptLog({ webhookId }: { webhookId?: string }) {
+/** `refreshKey`: a change reloads at once (the webhook page bumps it after Send test, Recover…). */
+export function AttemptLog({ webhookId, refreshKey = 0 }: { webhookId?: string; refreshKey?: number }) {
   const [status, setStatus] = useState('');
   const [eventType, setEventType] = useState('');
   const [range, setRange] = useState('24h');
@@ -29,7 +30,7 @@ export function AttemptLog({ webhookId }: { webhookId?: string }) {
           ? `/webhooks/${webhookId}/logs${qs({ ...filters, since: new Date(Math.floor(since.getTime() / 60000) * 60000).toISOString() })}`
           : `/webhooks/logs/recent${qs({ ...filters, hours })}`,
       ),
-    [webhookId, status, eventType, range, offset],
+    [webhookId, status, eventType, range, offset, refreshKey],
     offset === 0 ? 5000 : undefined,
   );
   const reset = () => setOffset(0);

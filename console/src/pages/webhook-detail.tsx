@@ -26,6 +26,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
   const [secret, setSecret] = useState<{ secret: string; previous_secret_expires_at?: string | null; note?: string }>();
   const [recoverSince, setRecoverSince] = useState(() => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16));
   const [recovered, setRecovered] = useState<string>();
+  const [logKey, setLogKey] = useState(0);
 
   const run = async (fn: () => Promise<unknown>) => {
     setActionError(undefined);
@@ -33,6 +34,8 @@ export function WebhookDetailPage({ id }: { id: string }) {
       await fn();
     } catch (err) {
       setActionError(err);
+    } finally {
+      setLogKey((k) => k + 1);
     }
   };
 
@@ -229,7 +232,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
       </div>
 
       <Card title="Attempt log">
-        <AttemptLog webhookId={id} />
+        <AttemptLog webhookId={id} refreshKey={logKey} />
       </Card>
     </div>
   );
