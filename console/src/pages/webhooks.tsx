@@ -5,13 +5,17 @@ import { Sparkline } from '../chart';
 import { ago, percent } from '../format';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-import { Card, EnabledBadge, ErrorBox, Loading } from '../ui';
+import { Card, EnabledBadge, ErrorBox, Loading, Pager } from '../ui';
+
+/** Rows per page: each row asks for its own 24 h series (a cheap, per-webhook read), so not all at once. */
+const PAGE = 50;
 
 type Filter = 'all' | 'enabled' | 'disabled' | 'failing';
 
 export function WebhooksPage() {
   const [search, setSearch] = useState('');
   const [filter, setFilter] = useState<Filter>('all');
+  const [offset, setOffset] = useState(0);
   const list = useLoad(() => get<Page<Webhook>>(`/webhooks${qs({ limit: 500 })}`), [], 10000);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -41,7 +45,14 @@ export function WebhooksPage() {
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
-        <select aria-label="Filter" value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
+        <select
+          aria-label="Filter"
+          value={filter}
+          onChange={(e) => {
+            setFilter(e.target.value as Filter);
+            setOffset(0);
+          }}
+        >
           <option value="all">All</option>
           <option value="enabled">Enabled</option>
           <option value="disabled">Disabled</option>
@@ -68,11 +79,12 @@ export function WebhooksPage() {
                 </tr>
               </thead>
               <tbody>
-                {shown.map((w) => (
+                {shown.slice(offset, offset + PAGE).map((w) => (
                   <WebhookRow key={w.id} webhook={w} />
                 ))}
               </tbody>
             </table>
+            <Pager total={shown.length} limit={PAGE} offset={offset} onOffset={setOffset} />
           </div>
         )}
       </Card>
