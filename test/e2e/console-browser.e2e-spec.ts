@@ -197,6 +197,19 @@ describe('web console (headless Chromium)', () => {
     await page.getByTestId('attempt-status').filter({ hasText: 'failed' }).waitFor();
     expect(await page.getByTestId('attempt-status').textContent()).toContain('HTTP 500');
 
+    // Recover since… (the date picker's default, a day back) queues the event that never reached it; Disable shows at once
+    await page.getByRole('link', { name: 'Broken receiver' }).click();
+    await page.getByLabel('Recover since').waitFor();
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    await page.getByText('1 attempt queued').waitFor();
+    await broken.waitFor(3);
+    expect(JSON.parse(broken.requests[2].body)).toEqual(JSON.parse(broken.requests[0].body));
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.locator('.badge-disabled').waitFor();
+    expect((await api('get', `/api/webhooks/${id}`)).body.enabled).toBe(false);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.locator('.page-head .badge-failed, .page-head .badge-succeeded').first().waitFor();
+
     await page.goto(`${t.baseUrl}/webhooks/${billingId}`);
     await eventually(async () => (await colouredPixels(page, '[data-testid="outcome-chart"]', SUCCEEDED_RGB)) > 500, 10_000);
     await screenshot(page, 'webhook-detail-history');
@@ -321,6 +334,16 @@ describe('web console (headless Chromium)', () => {
     await opsRow.getByRole('button', { name: 'Delete' }).click();
     await opsRow.getByRole('button', { name: 'Yes, delete' }).click();
     await opsRow.waitFor({ state: 'detached' });
+
+    // deleting a webhook asks first
+    const doomed = await api('post', '/api/webhooks', { url: `${ok.url}/doomed`, name: 'Doomed hook', events: ['backup.deleted'] });
+    await page.goto(`${t.baseUrl}/webhooks/${doomed.body.id as string}`);
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Delete this webhook and its delivery log?').waitFor();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByTestId('webhooks-table').waitFor();
+    expect(await page.getByRole('link', { name: 'Doomed hook' }).count()).toBe(0);
+    expect((await api('get', `/api/webhooks/${doomed.body.id as string}`)).status).toBe(404);
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'ATLAS Webhooks' }).click();
