@@ -7,6 +7,7 @@ import { installJsonBody } from './common/json-body';
 import { createLogger } from './common/logger';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';
 import { createValidationPipe } from './common/validation';
+import { serveConsole } from './console/serve-console';
 import { Env } from './config/env.schema';
 import { setupSwagger } from './swagger';
 
@@ -28,6 +29,8 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
   installJsonBody(app, env.BODY_LIMIT_BYTES);
   app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } }));
+  // the web console (static files from npm run build) at / — after helmet, so the same CSP covers it; before the routes
+  serveConsole(app);
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);

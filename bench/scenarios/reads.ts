@@ -4,6 +4,14 @@
  *   GET /api/webhooks/{id}/logs?limit=50
  *   GET /api/webhooks/{id}/stats
  *   GET /api/webhooks/logs/recent?hours=24&limit=50
+ * and the console's aggregates (src/delivery/timeseries.service.ts):
+ *   GET /api/webhooks/{id}/stats/timeseries?hours=24&bucket=5m
+ *   GET /api/webhooks/stats/timeseries?hours=24&bucket=1h (and 7 days by 6 h)
+ *   GET /api/webhooks/stats/overview?hours=24
+ *   GET /api/events/delivery-summary?ids=<50 recent events>
+ * (the series over all webhooks and the overview reuse hourly rollups for
+ * 60 s: the cost of building them, the first request of the fresh service,
+ * is logged and kept in the JSON as `cold_first_requests`)
  * over 200 sequential requests each per run, half for the 10 biggest
  * webhooks and half for small ones (target p95 < 50 ms each); and
  * GET /api/webhooks/{id} as a reference for what any authenticated route
@@ -19,16 +27,33 @@ import type { Scenario } from './context';
 
 const REQUESTS = 200;
 
+type Key = 'logs' | 'stats' | 'recent' | 'ts_webhook' | 'ts_overall' | 'ts_overall_7d' | 'overview' | 'event_summary' | 'baseline';
+
 interface Endpoint {
-  key: 'logs' | 'stats' | 'recent' | 'baseline';
+  key: Key;
   label: string;
   path: (webhookId: string) => string;
+  /** Per-webhook: reported for the big and the small webhooks apart. */
+  perWebhook?: boolean;
 }
 
+/** 50 recent event ids, set once the data is seeded (the events page asks for one page of them). */
+let recentEventIds = '';
+
 const ENDPOINTS: Endpoint[] = [
-  { key: 'logs', label: 'GET /api/webhooks/{id}/logs?limit=50', path: (id) => `/api/webhooks/${id}/logs?limit=50` },
-  { key: 'stats', label: 'GET /api/webhooks/{id}/stats', path: (id) => `/api/webhooks/${id}/stats` },
+  { key: 'logs', label: 'GET /api/webhooks/{id}/logs?limit=50', path: (id) => `/api/webhooks/${id}/logs?limit=50`, perWebhook: true },
+  { key: 'stats', label: 'GET /api/webhooks/{id}/stats', path: (id) => `/api/webhooks/${id}/stats`, perWebhook: true },
   { key: 'recent', label: 'GET /api/webhooks/logs/recent?hours=24&limit=50', path: () => `/api/webhooks/logs/recent?hours=24&limit=50` },
+  {
+    key: 'ts_webhook',
+    label: 'GET /api/webhooks/{id}/stats/timeseries?hours=24&bucket=5m',
+    path: (id) => `/api/webhooks/${id}/stats/timeseries?hours=24&bucket=5m`,
+    perWebhook: true,
+  },
+  { key: 'ts_overall', label: 'GET /api/webhooks/stats/timeseries?hours=24&bucket=1h', path: () => `/api/webhooks/stats/timeseries?hours=24&bucket=1h` },
+  { key: 'ts_overall_7d', label: 'GET /api/webhooks/stats/timeseries?hours=168&bucket=6h', path: () => `/api/webhooks/stats/timeseries?hours=168&bucket=6h` },
+  { key: 'overview', label: 'GET /api/webhooks/stats/overview?hours=24', path: () => `/api/webhooks/stats/overview?hours=24` },
+  { key: 'event_summary', label: 'GET /api/events/delivery-summary?ids=<50 events>', path: () => `/api/events/delivery-summary?ids=${recentEventIds}` },
 ];
 /** Reference, no target: auth, one primary-key read and the JSON answer; what every route costs at least. */
 const BASELINE: Endpoint = { key: 'baseline', label: 'GET /api/webhooks/{id} (reference)', path: (id) => `/api/webhooks/${id}` };
@@ -41,7 +66,7 @@ async function timed(api: ApiClient, path: string): Promise<number> {
 
 export const readsScenario: Scenario = {
   name: 'reads',
-  title: 'Reads at scale: logs, stats and recent over 1,000,000 attempts',
+  title: 'Reads at scale: logs, stats, recent and the console aggregates over 1,000,000 attempts',
   async run(ctx) {
     const attempts = scaled(ctx.cfg, 1_000_000, 100_000);
     const dbName = 'bench_reads';
@@ -56,10 +81,18 @@ export const readsScenario: Scenario = {
       const bySize = await webhooksBySize(db);
       const big = bySize.slice(0, 10);
       const small = bySize.slice(100);
+      const { rows: eventRows } = await db.query<{ id: string }>(`SELECT id FROM webhook_events ORDER BY created_at DESC LIMIT 50`);
+      recentEventIds = eventRows.map((e) => e.id).join(',');
       svc = await ctx.startService('reads', url);
       const api = await ctx.login(svc, 1);
-      const p95: Record<string, number[]> = { logs: [], stats: [], recent: [], baseline: [] };
+      const p95 = Object.fromEntries([...ENDPOINTS, BASELINE].map((e) => [e.key, [] as number[]])) as Record<Key, number[]>;
       const runs: Array<Record<string, unknown>> = [];
+      // the first request of a fresh service builds the hourly rollups of the overall series (reused for 60 s afterwards): what it costs, once
+      const cold = {
+        overview_24h_ms: Math.round((await timed(api, '/api/webhooks/stats/overview?hours=24')) * 10) / 10,
+        ts_overall_7d_ms: Math.round((await timed(api, '/api/webhooks/stats/timeseries?hours=168&bucket=6h')) * 10) / 10,
+      };
+      ctx.log(`  first requests of the fresh service (rollups built): overview 24 h ${cold.overview_24h_ms} ms, then 7-day series ${cold.ts_overall_7d_ms} ms`);
       // warm-up: plans cached, pool connected
       for (const e of ENDPOINTS) for (let i = 0; i < 10; i++) await timed(api, e.path(i % 2 ? big[i % big.length].id : small[(i * 37) % small.length].id));
       await ctx.repeat('reads', async (r) => {
@@ -73,7 +106,7 @@ export const readsScenario: Scenario = {
             const hook = isBig ? big[(i / 2) % big.length] : small[(i * 7919 + r * 104729) % small.length];
             const ms = await timed(api, e.path(hook.id));
             all.push(ms);
-            if (e.key !== 'recent' && e.key !== 'baseline') (isBig ? bigMs : smallMs).push(ms);
+            if (e.perWebhook) (isBig ? bigMs : smallMs).push(ms);
           }
           const d = distribution(all);
           p95[e.key].push(d.p95);
@@ -82,7 +115,7 @@ export const readsScenario: Scenario = {
             p95_ms: Math.round(d.p95 * 100) / 100,
             p99_ms: Math.round(d.p99 * 100) / 100,
             max_ms: Math.round(d.max * 100) / 100,
-            ...(e.key !== 'recent' && e.key !== 'baseline'
+            ...(e.perWebhook
               ? { big_p95_ms: Math.round(distribution(bigMs).p95 * 100) / 100, small_p95_ms: Math.round(distribution(smallMs).p95 * 100) / 100 }
               : {}),
           };
@@ -98,12 +131,13 @@ export const readsScenario: Scenario = {
       for (const e of order) {
         plans[e.key] = await ctx.pg.capturePlans(
           async () => void (await timed(api, e.path(big[0].id))),
-          (text) => text.includes('webhook_logs') && !/\bUPDATE\b|FOR UPDATE/.test(text),
+          (text) => /webhook_logs|webhook_attempts|delivery_queue/.test(text) && !/\bUPDATE\b|FOR UPDATE/.test(text),
         );
       }
       await api.close();
       ctx.report.detail('reads', {
         seeded: { ...seeded, seconds: Math.round(seedSeconds) },
+        cold_first_requests: cold,
         biggest_webhooks: big.map((b) => b.n),
         small_webhook_sizes: { min: small[small.length - 1]?.n, max: small[0]?.n },
         requests_per_endpoint_per_run: REQUESTS,

@@ -15,12 +15,15 @@ import { AttemptPreparer } from './queue/attempt-preparer';
 import { ResultWriter } from './queue/result-writer';
 import { RetentionJob } from './retention.job';
 import { StatsService } from './api/stats.service';
+import { TimeseriesController } from './api/timeseries.controller';
+import { TimeseriesService } from './api/timeseries.service';
 import { Sweeper } from './queue/sweeper';
 import { WebhookSender } from './sending/webhook-sender';
 
 @Module({
   imports: [EventsModule, WebhooksModule],
-  controllers: [DeliveryController, EventDetailController],
+  // TimeseriesController first: its `stats/…` and `events/delivery-summary` routes must not be taken for ids
+  controllers: [TimeseriesController, DeliveryController, EventDetailController],
   providers: [
     AttemptStore,
     ResultWriter,
@@ -34,6 +37,7 @@ import { WebhookSender } from './sending/webhook-sender';
     DeliveryService,
     AttemptLogService,
     StatsService,
+    TimeseriesService,
     RetentionJob,
     QueueSnapshotService,
   ],

@@ -161,3 +161,116 @@ export class StatsDto {
 }
 
 export { TypeCountDto };
+
+// ---- console reads: time series, overview, per-event delivery counts (timeseries.controller.ts) ----
+
+export const TIMESERIES_BUCKETS = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;
+
+export class TimeseriesQueryDto {
+  @ApiPropertyOptional({ default: 24, minimum: 1, maximum: 720, description: 'Window: the last `hours` hours' })
+  @Type(() => Number)
+  @IsInt({ message: 'hours must be a whole number' })
+  @Min(1, { message: 'hours must be at least 1' })
+  @Max(720, { message: 'hours must be at most 720' })
+  hours: number = 24;
+
+  @ApiPropertyOptional({ enum: TIMESERIES_BUCKETS, default: '1h', description: 'Bucket width; at most 500 buckets per answer' })
+  @IsOptional()
+  @IsIn(TIMESERIES_BUCKETS, { message: `bucket must be one of ${TIMESERIES_BUCKETS.join(', ')}` })
+  bucket: (typeof TIMESERIES_BUCKETS)[number] = '1h';
+}
+
+export class OverviewQueryDto {
+  @ApiPropertyOptional({ default: 24, minimum: 1, maximum: 720 })
+  @Type(() => Number)
+  @IsInt({ message: 'hours must be a whole number' })
+  @Min(1, { message: 'hours must be at least 1' })
+  @Max(720, { message: 'hours must be at most 720' })
+  hours: number = 24;
+}
+
+export class EventSummaryQueryDto {
+  @ApiProperty({ description: 'Comma-separated event ids (at most 100)', example: '0b7c…,5e1a…' })
+  @IsString({ message: 'ids must be a comma-separated list of event ids' })
+  @MaxLength(3800, { message: 'ids: at most 100 event ids' })
+  ids: string;
+}
+
+export class TimeBucketDto {
+  @ApiProperty({ description: 'Start of the bucket (ISO 8601)' }) start: string;
+  @ApiProperty() succeeded: number;
+  @ApiProperty() failed: number;
+  @ApiProperty() cancelled: number;
+  @ApiProperty({ description: 'Attempts queued or in flight (scheduled retries, first attempts not sent yet)' }) retrying: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Median duration of the finished attempts' }) p50_ms: number | null;
+  @ApiProperty({ nullable: true, type: Number }) p95_ms: number | null;
+}
+
+class SeriesTotalsDto {
+  @ApiProperty() succeeded: number;
+  @ApiProperty() failed: number;
+  @ApiProperty() cancelled: number;
+  @ApiProperty() retrying: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'succeeded / (succeeded + failed)' }) success_rate: number | null;
+}
+
+export class TimeSeriesDto {
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'null for the series over all webhooks' }) webhook_id: string | null;
+  @ApiProperty() hours: number;
+  @ApiProperty({ enum: TIMESERIES_BUCKETS }) bucket: string;
+  @ApiProperty() bucket_seconds: number;
+  @ApiProperty({ description: 'Start of the first bucket (aligned to the bucket width)' }) since: string;
+  @ApiProperty() until: string;
+  @ApiProperty({ type: SeriesTotalsDto }) totals: SeriesTotalsDto;
+  @ApiProperty({ type: [TimeBucketDto], description: 'Every bucket of the window, oldest first; empty ones as zeros' }) buckets: TimeBucketDto[];
+}
+
+class OverviewTotalsDto extends SeriesTotalsDto {
+  @ApiProperty({ nullable: true, type: Number, description: 'p95 duration of the finished attempts in the window' }) p95_ms: number | null;
+}
+
+class OverviewQueueDto {
+  @ApiProperty() pending: number;
+  @ApiProperty() due: number;
+  @ApiProperty() sending: number;
+  @ApiProperty({ nullable: true, type: String }) oldest_due_at: string | null;
+  @ApiProperty({ description: 'Delivery lag: age of the oldest due attempt (0 when none is due)' }) oldest_due_age_seconds: number;
+}
+
+class OverviewWebhooksDto {
+  @ApiProperty() total: number;
+  @ApiProperty() enabled: number;
+  @ApiProperty() disabled: number;
+  @ApiProperty({ description: 'Enabled, and the last attempt failed' }) failing: number;
+}
+
+class AttentionWebhookDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() url: string;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ nullable: true, type: String }) disabled_reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_error: string | null;
+  @ApiProperty() consecutive_failures: number;
+  @ApiProperty({ nullable: true, type: String }) failing_since: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_failure_at: string | null;
+}
+
+export class OverviewDto {
+  @ApiProperty() hours: number;
+  @ApiProperty() since: string;
+  @ApiProperty({ type: OverviewTotalsDto }) totals: OverviewTotalsDto;
+  @ApiProperty({ type: OverviewQueueDto }) queue: OverviewQueueDto;
+  @ApiProperty({ type: OverviewWebhooksDto }) webhooks: OverviewWebhooksDto;
+  @ApiProperty({ type: [AttentionWebhookDto], description: 'Disabled webhooks and failing ones (up to 20), disabled first' })
+  attention: AttentionWebhookDto[];
+}
+
+export class EventDeliverySummaryDto {
+  @ApiProperty({ format: 'uuid' }) event_id: string;
+  @ApiProperty({ description: 'Webhooks that got at least one attempt' }) webhooks: number;
+  @ApiProperty({ description: 'Webhooks it was delivered to' }) succeeded: number;
+  @ApiProperty({ description: 'Webhooks with no success and nothing queued' }) failed: number;
+  @ApiProperty({ description: 'Webhooks with no success yet and an attempt queued' }) pending: number;
+  @ApiProperty() attempts: number;
+}

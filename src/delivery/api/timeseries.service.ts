@@ -1,0 +1,380 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { QUEUED_SQL, Status } from '../attempt-status';
+import { iso } from './attempt.presenter';
+
+/**
+ * The aggregates the console reads (and any API client may): attempts over
+ * time by outcome with latency percentiles, per webhook and overall; the
+ * overview; per-event delivery counts. All the SQL over the attempts (`webhook_attempts`: queue and log) for
+ * these routes is in this file, so that a split or partitioned attempt table
+ * changes one place.
+ *
+ * Every query reads the covering index idx_webhook_logs_webhook_created
+ * `(webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id)`
+ * index-only: one range per webhook (overall: one per webhook through a
+ * LATERAL join over `webhooks`, which PostgreSQL 17 cannot do by itself
+ * without a skip scan), so the cost follows the attempts in the window, not
+ * the table.
+ */
+
+export const BUCKETS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21600, '1d': 86400 } as const;
+export type BucketName = keyof typeof BUCKETS;
+/** Most buckets one answer holds. */
+export const MAX_BUCKETS = 500;
+
+export interface TimeBucket {
+  start: string;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Attempts queued or in flight: scheduled retries, and first attempts not sent yet. */
+  retrying: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+export interface TimeSeries {
+  webhook_id: string | null;
+  hours: number;
+  bucket: BucketName;
+  bucket_seconds: number;
+  since: string;
+  until: string;
+  totals: { succeeded: number; failed: number; cancelled: number; retrying: number; success_rate: number | null };
+  buckets: TimeBucket[];
+}
+
+export interface Overview {
+  hours: number;
+  since: string;
+  totals: { succeeded: number; failed: number; cancelled: number; retrying: number; success_rate: number | null; p95_ms: number | null };
+  queue: { pending: number; due: number; sending: number; oldest_due_at: string | null; oldest_due_age_seconds: number };
+  webhooks: { total: number; enabled: number; disabled: number; failing: number };
+  attention: Array<{
+    id: string;
+    name: string;
+    url: string;
+    enabled: boolean;
+    disabled_reason: string | null;
+    last_error: string | null;
+    consecutive_failures: number;
+    failing_since: string | null;
+    last_failure_at: string | null;
+  }>;
+}
+
+export interface EventDeliverySummary {
+  event_id: string;
+  webhooks: number;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  attempts: number;
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
+const rate = (succeeded: number, failed: number): number | null => (succeeded + failed ? Math.round((succeeded / (succeeded + failed)) * 10000) / 10000 : null);
+
+/** Per bucket: counts by status and the latency percentiles of finished attempts. `$1` since, `$2` bucket seconds. */
+const BUCKET_SELECT = `
+  SELECT floor(extract(epoch FROM l.created_at) / $2)::bigint * $2 AS b,
+         count(*) FILTER (WHERE l.status = '${Status.Succeeded}') AS succeeded,
+         count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
+         count(*) FILTER (WHERE l.status = '${Status.Cancelled}') AS cancelled,
+         count(*) FILTER (WHERE l.status IN ${QUEUED_SQL}) AS retrying,
+         percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY l.duration_ms) FILTER (WHERE l.duration_ms IS NOT NULL) AS pct`;
+
+interface BucketRow {
+  b: string;
+  succeeded: string;
+  failed: string;
+  cancelled: string;
+  retrying: string;
+  pct: Array<number | null> | null;
+}
+
+interface AttentionRow {
+  id: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  last_failure_at: Date | null;
+}
+
+/** Histogram bins per e-fold of duration: bin = floor(ln(1 + ms) * 20), about 5 % wide. */
+const BINS_PER_E = 20;
+/** How long an hourly rollup of an hour that is over is reused: between one and two times this. */
+export const ROLLUP_TTL_MS = 60_000;
+const MAX_ROLLUP_HOURS = 720;
+/** An hour's rollup is kept only once the hour has been over this long. */
+const SETTLE_SECONDS = 300;
+
+interface Rollup {
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  retrying: number;
+  /** Attempts with a duration, by histogram bin. */
+  durations: Map<number, number>;
+}
+
+const emptyRollup = (): Rollup => ({ succeeded: 0, failed: 0, cancelled: 0, retrying: 0, durations: new Map() });
+
+function mergeInto(into: Rollup, r: Rollup): Rollup {
+  into.succeeded += r.succeeded;
+  into.failed += r.failed;
+  into.cancelled += r.cancelled;
+  into.retrying += r.retrying;
+  for (const [bin, n] of r.durations) into.durations.set(bin, (into.durations.get(bin) ?? 0) + n);
+  return into;
+}
+
+/** The q-quantile of a histogram: the middle of the bin it falls in. */
+function percentileOf(durations: Map<number, number>, q: number): number | null {
+  const bins = [...durations].sort((a, b) => a[0] - b[0]);
+  const total = bins.reduce((n, [, c]) => n + c, 0);
+  if (!total) return null;
+  let seen = 0;
+  for (const [bin, c] of bins) {
+    seen += c;
+    if (seen >= q * total) return Math.exp((bin + 0.5) / BINS_PER_E) - 1;
+  }
+  return null;
+}
+
+interface RollupRow {
+  h: string;
+  bin: number;
+  succeeded: string;
+  failed: string;
+  cancelled: string;
+  retrying: string;
+}
+
+/** Hourly counts by status and duration bin over all webhooks for created_at in [$1, $2): one index range per webhook, index-only. */
+const ROLLUP_SQL = `
+  SELECT floor(extract(epoch FROM l.created_at) / 3600)::bigint * 3600 AS h,
+         CASE WHEN l.duration_ms IS NULL THEN -1 ELSE floor(ln(1 + greatest(l.duration_ms, 0)) * ${BINS_PER_E})::int END AS bin,
+         count(*) FILTER (WHERE l.status = '${Status.Succeeded}') AS succeeded,
+         count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
+         count(*) FILTER (WHERE l.status = '${Status.Cancelled}') AS cancelled,
+         count(*) FILTER (WHERE l.status IN ${QUEUED_SQL}) AS retrying
+  FROM webhooks w CROSS JOIN LATERAL (
+    SELECT created_at, status, duration_ms FROM webhook_attempts x WHERE x.webhook_id = w.id AND x.created_at >= $1 AND x.created_at < $2
+  ) l GROUP BY 1, 2`;
+
+@Injectable()
+export class TimeseriesService {
+  private readonly rollups = new Map<number, { until: number; rollup: Rollup }>();
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One webhook's attempts in the last `hours`, by `bucket` (created_at). */
+  async forWebhook(webhookId: string, hours: number, bucket: BucketName): Promise<TimeSeries> {
+    const { since, until, seconds } = this.window(hours, bucket);
+    const rows = await this.db.query<BucketRow[]>(
+      `${BUCKET_SELECT} FROM webhook_attempts l WHERE l.webhook_id = $3 AND l.created_at >= $1 GROUP BY 1 ORDER BY 1`,
+      [since, seconds, webhookId],
+    );
+    return this.series(webhookId, hours, bucket, since, until, rows);
+  }
+
+  /**
+   * All webhooks' attempts, by hour or wider (`1h`, `6h`, `1d`), assembled
+   * from hourly rollups (see `hourly`). Percentiles from the merged
+   * histograms, within about 5 %.
+   */
+  async overall(hours: number, bucket: BucketName): Promise<TimeSeries> {
+    const { since, until, seconds } = this.window(hours, bucket);
+    const rollups = await this.hourly(since, until);
+    const byBucket = new Map<number, Rollup>();
+    for (const [hour, r] of rollups) {
+      const b = Math.floor(hour / seconds) * seconds;
+      byBucket.set(b, mergeInto(byBucket.get(b) ?? emptyRollup(), r));
+    }
+    const rows: BucketRow[] = [...byBucket].map(([b, r]) => ({
+      b: String(b),
+      succeeded: String(r.succeeded),
+      failed: String(r.failed),
+      cancelled: String(r.cancelled),
+      retrying: String(r.retrying),
+      pct: r.durations.size ? [percentileOf(r.durations, 0.5), percentileOf(r.durations, 0.95)] : null,
+    }));
+    return this.series(null, hours, bucket, since, until, rows);
+  }
+
+  /**
+   * Hourly rollups over all webhooks for [since, until): counts by status and
+   * a log-scale histogram of durations (bins of ~5 %). Hours that have been
+   * over for SETTLE_SECONDS are kept per instance for 1-2 × ROLLUP_TTL_MS (their
+   * rows change only while attempts of theirs are still queued, or when a
+   * webhook is deleted); the hour under way, and the one just over, are read
+   * every time. Reading is one index range per
+   * webhook (LATERAL over `webhooks`), index-only.
+   */
+  private async hourly(since: Date, until: Date): Promise<Map<number, Rollup>> {
+    const now = Date.now();
+    const first = Math.floor(since.getTime() / 3_600_000) * 3600;
+    const current = Math.floor(until.getTime() / 3_600_000) * 3600;
+    const out = new Map<number, Rollup>();
+    const missing: number[] = [];
+    for (let h = first; h <= current; h += 3600) {
+      const cached = this.rollups.get(h);
+      if (cached && now < cached.until) out.set(h, cached.rollup);
+      else missing.push(h);
+    }
+    if (missing.length) {
+      // the missing hours as ranges (usually the current one and a few whose rollup expired), close ones merged:
+      // re-reading a few hours costs less than another index range per webhook
+      const ranges: Array<[number, number]> = [];
+      for (const h of missing) {
+        const last = ranges[ranges.length - 1];
+        if (last && h - last[1] <= 6 * 3600) last[1] = h + 3600;
+        else ranges.push([h, h + 3600]);
+      }
+      const rows: RollupRow[] = [];
+      for (const [from, to] of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(from * 1000), new Date(to * 1000)])));
+      const fresh = new Map<number, Rollup>(missing.map((h) => [h, emptyRollup()]));
+      for (const r of rows) {
+        const roll = fresh.get(Number(r.h));
+        if (!roll) continue; // an hour still cached (between two merged ranges) or one begun since `until`
+        roll.succeeded += num(r.succeeded);
+        roll.failed += num(r.failed);
+        roll.cancelled += num(r.cancelled);
+        roll.retrying += num(r.retrying);
+        if (r.bin >= 0) roll.durations.set(r.bin, (roll.durations.get(r.bin) ?? 0) + num(r.succeeded) + num(r.failed) + num(r.cancelled) + num(r.retrying));
+      }
+      for (const [h, roll] of fresh) {
+        out.set(h, roll);
+        // kept once the hour has been over for a while (attempts made at its end have finished by then)
+        // each for its own 1-2 × ROLLUP_TTL_MS, so that they expire a few at a time rather than all at once
+        if (h + 3600 <= now / 1000 - SETTLE_SECONDS) this.rollups.set(h, { until: now + ROLLUP_TTL_MS * (1 + Math.random()), rollup: roll });
+      }
+      for (const h of this.rollups.keys()) if (h < current - MAX_ROLLUP_HOURS * 3600) this.rollups.delete(h);
+    }
+    return out;
+  }
+
+  /** The overview page in one answer: totals and p95 over the window (from the start of its first hour), the queue, the webhooks that need attention. */
+  async overview(hours: number): Promise<Overview> {
+    const since = new Date(Date.now() - hours * 3_600_000);
+    const [rollups, [queue], [hooks], attention] = await Promise.all([
+      this.hourly(since, new Date()),
+      // the delivery queue only: as long as the queue, not the log
+      this.db.query<Array<Record<string, string | Date | null>>>(
+        `SELECT count(*) FILTER (WHERE NOT leased) AS pending,
+                count(*) FILTER (WHERE NOT leased AND scheduled_at <= now()) AS due,
+                count(*) FILTER (WHERE leased) AS sending,
+                min(scheduled_at) FILTER (WHERE NOT leased AND scheduled_at <= now()) AS oldest_due_at
+         FROM (SELECT scheduled_at, COALESCE(locked_until > now(), false) AS leased FROM delivery_queue) AS q`,
+      ),
+      this.db.query<Array<Record<string, string>>>(
+        `SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled, count(*) FILTER (WHERE NOT enabled) AS disabled,
+                count(*) FILTER (WHERE enabled AND consecutive_failures > 0) AS failing
+         FROM webhooks`,
+      ),
+      this.db.query<AttentionRow[]>(
+        `SELECT id, name, url, enabled, disabled_reason, last_error, consecutive_failures, failing_since, last_failure_at
+         FROM webhooks WHERE NOT enabled OR consecutive_failures > 0
+         ORDER BY enabled, consecutive_failures DESC, last_failure_at DESC NULLS LAST LIMIT 20`,
+      ),
+    ]);
+    const agg = [...rollups.values()].reduce((sum, r) => mergeInto(sum, r), emptyRollup());
+    const { succeeded, failed } = agg;
+    const oldest = queue.oldest_due_at ? new Date(queue.oldest_due_at) : null;
+    return {
+      hours,
+      since: since.toISOString(),
+      totals: {
+        succeeded,
+        failed,
+        cancelled: agg.cancelled,
+        retrying: agg.retrying,
+        success_rate: rate(succeeded, failed),
+        p95_ms: ms(percentileOf(agg.durations, 0.95)),
+      },
+      queue: {
+        pending: num(queue.pending),
+        due: num(queue.due),
+        sending: num(queue.sending),
+        oldest_due_at: iso(oldest),
+        oldest_due_age_seconds: oldest ? Math.max(0, Math.round((Date.now() - oldest.getTime()) / 1000)) : 0,
+      },
+      webhooks: { total: num(hooks.total), enabled: num(hooks.enabled), disabled: num(hooks.disabled), failing: num(hooks.failing) },
+      attention: attention.map((w) => ({
+        ...w,
+        failing_since: iso(w.failing_since),
+        last_failure_at: iso(w.last_failure_at),
+      })),
+    };
+  }
+
+  /** For each event: how many webhooks got an attempt, and how many of those got it delivered, failed for good, or are still trying. */
+  async eventSummaries(eventIds: string[]): Promise<EventDeliverySummary[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.db.query<Array<Record<string, string>>>(
+      `SELECT e.id AS event_id, count(DISTINCT p.webhook_id) AS webhooks, count(*) FILTER (WHERE p.webhook_id IS NOT NULL) AS attempts,
+              count(DISTINCT p.webhook_id) FILTER (WHERE p.status = '${Status.Succeeded}') AS succeeded,
+              count(DISTINCT p.webhook_id) FILTER (WHERE p.status IN ${QUEUED_SQL}) AS pending
+       FROM unnest($1::uuid[]) AS e(id) LEFT JOIN webhook_attempts p ON p.event_id = e.id
+       GROUP BY e.id`,
+      [[...new Set(eventIds)]],
+    );
+    return rows.map((r) => {
+      const webhooks = num(r.webhooks);
+      const succeeded = num(r.succeeded);
+      const pending = Math.min(num(r.pending), webhooks - succeeded);
+      return { event_id: r.event_id, webhooks, succeeded, pending, failed: Math.max(0, webhooks - succeeded - pending), attempts: num(r.attempts) };
+    });
+  }
+
+  private window(hours: number, bucket: BucketName): { since: Date; until: Date; seconds: number } {
+    const seconds = BUCKETS[bucket];
+    const until = new Date();
+    // aligned to the bucket, so that consecutive polls return the same bucket starts
+    const sinceSeconds = Math.floor((until.getTime() / 1000 - hours * 3600) / seconds) * seconds + seconds;
+    return { since: new Date(sinceSeconds * 1000), until, seconds };
+  }
+
+  /** Every bucket of the window, the empty ones as zeros, so charts get a regular x axis. */
+  private series(webhookId: string | null, hours: number, bucket: BucketName, since: Date, until: Date, rows: BucketRow[]): TimeSeries {
+    const seconds = BUCKETS[bucket];
+    const byStart = new Map(rows.map((r) => [Number(r.b), r]));
+    const buckets: TimeBucket[] = [];
+    const totals = { succeeded: 0, failed: 0, cancelled: 0, retrying: 0 };
+    for (let t = since.getTime() / 1000; t * 1000 <= until.getTime(); t += seconds) {
+      const r = byStart.get(t);
+      const b: TimeBucket = {
+        start: new Date(t * 1000).toISOString(),
+        succeeded: num(r?.succeeded),
+        failed: num(r?.failed),
+        cancelled: num(r?.cancelled),
+        retrying: num(r?.retrying),
+        p50_ms: ms(r?.pct?.[0]),
+        p95_ms: ms(r?.pct?.[1]),
+      };
+      totals.succeeded += b.succeeded;
+      totals.failed += b.failed;
+      totals.cancelled += b.cancelled;
+      totals.retrying += b.retrying;
+      buckets.push(b);
+    }
+    return {
+      webhook_id: webhookId,
+      hours,
+      bucket,
+      bucket_seconds: seconds,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      totals: { ...totals, success_rate: rate(totals.succeeded, totals.failed) },
+      buckets,
+    };
+  }
+}
