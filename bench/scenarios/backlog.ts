@@ -19,6 +19,7 @@ import { sampleMetrics } from '../lib/metrics-sampler';
 import { createMinimalDatabase, minimalBacklogRun, yardstick } from '../lib/minimal';
 import { CpuMeter, cpuMsPer, sampleRss } from '../lib/proc';
 import type { Scenario } from './context';
+import type { StatementStat } from '../lib/pg';
 
 const WEBHOOKS = 10;
 
@@ -66,6 +67,7 @@ export const backlogScenario: Scenario = {
     const cpuPg: number[] = [];
     const cpuMinimal: number[] = [];
     const cpuMinimalPg: number[] = [];
+    let statements: StatementStat[] = [];
     let minimalDb: Awaited<ReturnType<typeof createMinimalDatabase>> | undefined;
     try {
       minimalDb = await createMinimalDatabase(ctx, `${dbName}_minimal`, WEBHOOKS);
@@ -83,6 +85,7 @@ export const backlogScenario: Scenario = {
         const inserted = await insertBacklog(db, events);
         if (inserted !== attempts) throw new Error(`inserted ${inserted} attempts, expected ${attempts}`);
         await ctx.receiver.reset();
+        await ctx.pg.resetStatements();
         let sampler: ReturnType<typeof sampleRss> | undefined;
         const svc = await ctx.startService('backlog', url, {}, (pid) => (sampler = sampleRss(pid, 100)));
         const cpu = new CpuMeter(ctx.cpuTargets(svc));
@@ -92,6 +95,7 @@ export const backlogScenario: Scenario = {
           const service = await metrics.stop();
           const cores = cpu.stop();
           const counts = await waitForRecorded(db, attempts);
+          statements = await ctx.pg.topStatements(dbName, 12);
           const mem = sampler!.stop();
           const fromStart = (got.last - svc.spawnedAt) / 1000;
           const rate = got.count / ((got.last - got.first) / 1000);
@@ -154,7 +158,7 @@ export const backlogScenario: Scenario = {
       ctx.report.add('backlog', 'backlog_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (engine)', 'ms', cpuPg);
       ctx.report.add('backlog', 'backlog_minimal_cpu_ms', 'CPU per delivery: minimal sender (after ready)', 'ms', cpuMinimal);
       ctx.report.add('backlog', 'backlog_minimal_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (minimal)', 'ms', cpuMinimalPg);
-      ctx.report.detail('backlog', { events, webhooks: WEBHOOKS, attempts, nominal_attempts: nominal * WEBHOOKS, runs });
+      ctx.report.detail('backlog', { events, webhooks: WEBHOOKS, attempts, nominal_attempts: nominal * WEBHOOKS, runs, top_statements_last_run: statements });
     } finally {
       await minimalDb?.db.end();
       await ctx.pg.dropDatabase(`${dbName}_minimal`);

@@ -7,7 +7,7 @@ import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
 import { generateSecret } from './secret';
-import { summarizeResults } from './attempt-bookkeeping';
+import type { WebhookResultSummary } from './delivery-summary';
 import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
 import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
@@ -35,7 +35,7 @@ function unknownEventFilter(event: string): AppError {
   return new AppError('UNKNOWN_EVENT_TYPE', `event must be an event type; unknown "${event.slice(0, 100)}"; valid types: ${SUBSCRIBABLE_TYPES.join(', ')}`);
 }
 
-// SQL fragments of recordAttemptResults. In an UPDATE's SET list `w.*` are the old values.
+// SQL fragments of applyDeliverySummaries. In an UPDATE's SET list `w.*` are the old values.
 const RESET = `(v.reset AND v.success_at >= COALESCE(w.last_failure_at, '-infinity'::timestamptz))`;
 const NEW_FAILING_SINCE = `(CASE WHEN ${RESET} THEN v.fail_start ELSE COALESCE(w.failing_since, v.fail_start) END)`;
 const NEW_SUCCESS = `GREATEST(w.last_success_at, v.success_at)`;
@@ -130,14 +130,13 @@ export class WebhooksService {
   }
 
   /**
-   * Records a batch of finished attempts in one statement: last_* timestamps,
-   * the failure streak (results applied in time order per webhook) and the
-   * automatic disabling of webhooks that have failed for longer than
-   * WEBHOOK_DISABLE_AFTER_HOURS without a success. Returns the ids disabled now
-   * (each also announced as `webhook.disabled`).
+   * Stores what a batch of finished attempts did to each webhook (summaries
+   * the delivery module computes), in one statement: last_* timestamps, the
+   * failure streak, and the automatic disabling of webhooks that have failed
+   * for longer than WEBHOOK_DISABLE_AFTER_HOURS without a success. Returns the
+   * ids disabled now (each also announced as `webhook.disabled`).
    */
-  async recordAttemptResults(results: Array<{ webhookId: string; success: boolean; finishedAt: Date; error: string | null }>): Promise<string[]> {
-    const summaries = summarizeResults(results);
+  async applyDeliverySummaries(summaries: WebhookResultSummary[]): Promise<string[]> {
     if (summaries.length === 0) return [];
     const hours = this.config.get('WEBHOOK_DISABLE_AFTER_HOURS');
     const rows = returnedRows<{ id: string; disabled_now: boolean; disabled_reason: string | null }>(

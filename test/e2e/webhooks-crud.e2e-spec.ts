@@ -1,5 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
+import { AttemptResult, summarizeResults } from '../../src/delivery/queue/result-summary';
 import { EventsService } from '../../src/events/events.service';
 import { WEBHOOK_DISABLED, WebhookDisabledPayload } from '../../src/webhooks/webhook-bus';
 import { WebhooksService } from '../../src/webhooks/webhooks.service';
@@ -606,13 +607,14 @@ describe('Webhooks CRUD (e2e)', () => {
     }
   });
 
-  describe('delivery bookkeeping (WebhooksService)', () => {
+  describe('delivery bookkeeping (summaries from delivery, stored by WebhooksService)', () => {
     const at = (isoTime: string) => new Date(isoTime);
+    const record = (results: AttemptResult[]) => service.applyDeliverySummaries(summarizeResults(results));
 
     it('records successes and failures, applying each webhook’s results in time order', async () => {
       const a = (await create({ name: 'a' })).id as string;
       const b = (await create({ name: 'b' })).id as string;
-      const disabled = await service.recordAttemptResults([
+      const disabled = await record([
         { webhookId: a, success: false, finishedAt: at('2030-01-01T00:00:03Z'), error: 'HTTP 502' },
         { webhookId: b, success: false, finishedAt: at('2030-01-01T00:00:01Z'), error: 'timeout after 10000 ms' },
         { webhookId: a, success: true, finishedAt: at('2030-01-01T00:00:02Z'), error: null },
@@ -639,19 +641,19 @@ describe('Webhooks CRUD (e2e)', () => {
       });
 
       // later batches: the streak continues, then a success ends it
-      await service.recordAttemptResults([{ webhookId: b, success: false, finishedAt: at('2030-01-01T00:00:05Z'), error: 'HTTP 503' }]);
+      await record([{ webhookId: b, success: false, finishedAt: at('2030-01-01T00:00:05Z'), error: 'HTTP 503' }]);
       expect(await row(b)).toMatchObject({ consecutive_failures: 3, failing_since: at('2030-01-01T00:00:01Z'), last_error: 'HTTP 503' });
-      await service.recordAttemptResults([{ webhookId: b, success: true, finishedAt: at('2030-01-01T00:00:06Z'), error: null }]);
+      await record([{ webhookId: b, success: true, finishedAt: at('2030-01-01T00:00:06Z'), error: null }]);
       expect(await row(b)).toMatchObject({ consecutive_failures: 0, failing_since: null, last_success_at: at('2030-01-01T00:00:06Z'), last_error: 'HTTP 503' });
       const shown = (await as(admin).get(`/api/webhooks/${b}`).expect(200)).body;
       expect(shown).toMatchObject({ last_success_at: '2030-01-01T00:00:06.000Z', last_failure_at: '2030-01-01T00:00:05.000Z', last_error: 'HTTP 503' });
-      expect(await service.recordAttemptResults([])).toEqual([]);
+      expect(await record([])).toEqual([]);
     });
 
     it('a success that finished before an already recorded failure does not end the streak', async () => {
       const id = (await create()).id as string;
-      await service.recordAttemptResults([{ webhookId: id, success: false, finishedAt: at('2030-01-01T00:00:10Z'), error: 'HTTP 500' }]);
-      await service.recordAttemptResults([{ webhookId: id, success: true, finishedAt: at('2030-01-01T00:00:05Z'), error: null }]);
+      await record([{ webhookId: id, success: false, finishedAt: at('2030-01-01T00:00:10Z'), error: 'HTTP 500' }]);
+      await record([{ webhookId: id, success: true, finishedAt: at('2030-01-01T00:00:05Z'), error: null }]);
       expect(await row(id)).toMatchObject({ consecutive_failures: 1, failing_since: at('2030-01-01T00:00:10Z'), last_success_at: at('2030-01-01T00:00:05Z') });
     });
 
@@ -670,7 +672,7 @@ describe('Webhooks CRUD (e2e)', () => {
       const before = disabledEvents.length;
       const now = new Date();
 
-      const disabled = await service.recordAttemptResults([
+      const disabled = await record([
         { webhookId: longFailing, success: false, finishedAt: now, error: 'HTTP 500' },
         { webhookId: recent, success: false, finishedAt: now, error: 'HTTP 500' },
         { webhookId: recovering, success: false, finishedAt: new Date(now.getTime() - 1000), error: 'HTTP 500' },
@@ -697,7 +699,7 @@ describe('Webhooks CRUD (e2e)', () => {
       try {
         await other.startTransaction();
         await other.query('SELECT 1 FROM webhooks WHERE id = $1 FOR KEY SHARE', [id]);
-        const write = service.recordAttemptResults([{ webhookId: id, success: true, finishedAt: at('2030-01-02T00:00:00Z'), error: null }]);
+        const write = record([{ webhookId: id, success: true, finishedAt: at('2030-01-02T00:00:00Z'), error: null }]);
         const outcome = await Promise.race([write.then(() => 'written'), new Promise((r) => setTimeout(() => r('blocked'), 3000))]);
         expect(outcome).toBe('written');
       } finally {

@@ -74,4 +74,26 @@ describe('WaitingRoom', () => {
     expect(room.size).toBe(1);
     expect(room.counts()).toEqual(new Map([['w2', 1]]));
   });
+
+  it("holds places for attempts being created: they count against the capacity and the webhook's share until parked or given back", () => {
+    const room = new WaitingRoom<string>(3, 1000);
+    expect(room.hold('w', 2)).toBe(true);
+    expect(room.hold('w', 2)).toBe(true);
+    expect(room.hold('w', 2)).toBe(false); // the webhook's share is taken
+    expect(room.size).toBe(2);
+    expect(room.counts()).toEqual(new Map([['w', 2]]));
+    expect(room.hold('x', 2)).toBe(true);
+    expect(room.hold('y', 2)).toBe(false); // the room is full
+    expect(room.park('y', 'late')).toBe(false);
+    room.unhold('w');
+    expect(room.park('w', 'a', 0)).toBe(true); // the hold it replaces was given back first
+    room.unhold('x');
+    room.unhold('x'); // a second give-back of one hold changes nothing
+    expect(room.size).toBe(2);
+    expect(room.counts()).toEqual(new Map([['w', 2]]));
+    room.unhold('w');
+    expect(room.size).toBe(1);
+    expect(room.take('w', [], 1)).toBe('a');
+    expect(room.size).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@ import type { Webhook } from '../../webhooks/webhook.entity';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
 import type { PreparedAttempt } from '../attempt.types';
-import { Dispatcher } from './dispatcher';
+import { Admission, Dispatcher } from './dispatcher';
 import { buildEventBody } from '../sending/event-body';
 import { MicroBatcher } from './micro-batcher';
 
@@ -20,9 +20,10 @@ const MAX_BATCH = 200;
  * claimed (marked fanned out; EventsService) and one attempt per enabled
  * matching webhook inserted into the queue. Idempotent: an event already
  * fanned out, or being fanned out by another instance, is skipped with its
- * attempts. Attempts this instance has room for are created already claimed
- * and sent at once; the rest wait in the queue for a claim. Events arriving
- * together are fanned out in one batch.
+ * attempts. Attempts this instance has room for are created already leased:
+ * sent at once when a slot is free, or held in the waiting room until one
+ * is (no claim needed); the rest wait in the queue for a claim. Events
+ * arriving together are fanned out in one batch.
  */
 @Injectable()
 export class FanOutService {
@@ -71,12 +72,20 @@ export class FanOutService {
     const bodies = await this.bodiesOf(eventIds);
     const subscribers = await this.webhooks.findSubscribersOfTypes([...new Set([...bodies.values()].map((b) => b.type))]);
     const rows: NewAttempt[] = [];
-    const reserved: string[] = [];
+    const admitted: Array<{ webhookId: string; admission: Admission }> = [];
     for (const [eventId, event] of bodies) {
       for (const w of subscribers.get(event.type) ?? []) {
-        const claimed = this.dispatcher.reserve(w.id);
-        if (claimed) reserved.push(w.id);
-        rows.push({ webhookId: w.id, eventId, eventCreatedAt: event.createdAt, eventType: event.type, attempt: 1, trigger: 'event', claimed });
+        const admission = this.dispatcher.admit(w.id);
+        if (admission) admitted.push({ webhookId: w.id, admission });
+        rows.push({
+          webhookId: w.id,
+          eventId,
+          eventCreatedAt: event.createdAt,
+          eventType: event.type,
+          attempt: 1,
+          trigger: 'event',
+          claimed: admission !== null,
+        });
       }
     }
     let created: InsertedAttempt[];
@@ -92,26 +101,34 @@ export class FanOutService {
         );
       });
     } catch (err) {
-      reserved.forEach((w) => this.dispatcher.unreserve(w));
+      for (const a of admitted) this.dispatcher.unadmit(a.webhookId, a.admission);
       throw err;
     }
-    // Attempts created already claimed by this instance: send them now; the others are claimed as slots free up.
     const claimed = created.filter((a) => a.claimed);
     if (claimed.length < created.length) this.dispatcher.notifyQueued();
-    const unused = new Map<string, number>();
-    for (const w of reserved) unused.set(w, (unused.get(w) ?? 0) + 1);
-    for (const a of claimed) unused.set(a.webhookId, (unused.get(a.webhookId) ?? 0) - 1);
-    // reservations whose row was not inserted (the event was fanned out elsewhere) are given back
-    for (const [w, n] of unused) for (let i = 0; i < n; i++) this.dispatcher.unreserve(w);
-    if (claimed.length > 0) this.startClaimed(claimed, bodies, subscribers);
+    // the inserted attempts use the admissions of their webhook in order, slots first; what is left over
+    // (the event was fanned out elsewhere) is given back
+    const byWebhook = new Map<string, Admission[]>();
+    for (const a of admitted) byWebhook.set(a.webhookId, [...(byWebhook.get(a.webhookId) ?? []), a.admission]);
+    for (const list of byWebhook.values()) list.sort((a, b) => (a === b ? 0 : a === 'slot' ? -1 : 1));
+    const withSlot: InsertedAttempt[] = [];
+    const held: InsertedAttempt[] = [];
+    for (const a of claimed) (byWebhook.get(a.webhookId)!.shift() === 'slot' ? withSlot : held).push(a);
+    for (const [w, list] of byWebhook) for (const admission of list) this.dispatcher.unadmit(w, admission);
+    if (claimed.length > 0) {
+      const prepared = this.prepare(claimed, bodies, subscribers);
+      this.dispatcher.start(withSlot.map((a) => prepared.get(a.id)!));
+      this.dispatcher.hold(held.map((a) => prepared.get(a.id)!));
+    }
     return created.length;
   }
 
-  private startClaimed(claimed: InsertedAttempt[], bodies: Map<string, EventBody>, subscribers: Map<string, Webhook[]>): void {
+  /** The attempts with their webhooks and bodies (one body per event), by attempt id. */
+  private prepare(claimed: InsertedAttempt[], bodies: Map<string, EventBody>, subscribers: Map<string, Webhook[]>): Map<string, PreparedAttempt> {
     const hooks = new Map<string, Webhook>();
     for (const list of subscribers.values()) for (const w of list) hooks.set(w.id, w);
     const builtBodies = new Map<string, string>();
-    const prepared: PreparedAttempt[] = [];
+    const prepared = new Map<string, PreparedAttempt>();
     for (const a of claimed) {
       const event = bodies.get(a.eventId)!;
       let body = builtBodies.get(a.eventId);
@@ -119,9 +136,9 @@ export class FanOutService {
         body = buildEventBody(a.eventId, event.type, event.createdAt, event.payloadText);
         builtBodies.set(a.eventId, body);
       }
-      prepared.push({ attempt: a, webhook: hooks.get(a.webhookId)!, event, body });
+      prepared.set(a.id, { attempt: a, webhook: hooks.get(a.webhookId)!, event, body });
     }
-    this.dispatcher.start(prepared);
+    return prepared;
   }
 
   /** The stored bodies of the events: handed over by the bus, or read (the sweeper's events); unknown ids are left out. */

@@ -3,13 +3,14 @@ import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore } from './attempt-store';
 import { AttemptOutcome } from '../attempt.types';
 import { MicroBatcher } from './micro-batcher';
+import { summarizeResults } from './result-summary';
 
 const MAX_BATCH = 500;
 /**
  * A result waits up to this long for others to share its statements. Its slot
  * is free already (the endpoint is done with it), so nothing waits on it but
- * the log: at moderate load this turns ~10 results a batch into ~50, a fifth
- * of the statements for the database and the driver.
+ * the log, and batches grow several times larger at moderate load
+ * (docs/engine.md).
  */
 const LINGER_MS = 10;
 
@@ -73,8 +74,10 @@ export class ResultWriter {
         finished_at: result.finishedAt,
       })),
     );
-    await this.webhooks.recordAttemptResults(
-      outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
+    await this.webhooks.applyDeliverySummaries(
+      summarizeResults(
+        outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
+      ),
     );
   }
 }

@@ -6,12 +6,15 @@
  * claimed rows without a slot wait here (their lease keeps them ours) and
  * start the moment a slot of their webhook frees up, with no round trip to
  * the queue, instead of being handed back and claimed again (that churn was
- * about a third of all queue writes under load). An attempt that waited
+ * a large share of all queue writes under load). An attempt that waited
  * longer than `maxWaitMs` goes back to the queue instead.
  */
 export class WaitingRoom<T> {
   private readonly byWebhook = new Map<string, Array<{ item: T; since: number }>>();
   private count = 0;
+  /** Places promised (hold) to attempts being created, per webhook; they count against the capacity. */
+  private readonly holds = new Map<string, number>();
+  private held = 0;
 
   constructor(
     /** Most attempts held at once; past that, `park` refuses. */
@@ -20,7 +23,27 @@ export class WaitingRoom<T> {
   ) {}
 
   get size(): number {
-    return this.count;
+    return this.count + this.held;
+  }
+
+  /**
+   * Promises a place to an attempt still being created (park it, or unhold,
+   * later), if the room and the webhook's share (`perWebhook`) have one.
+   */
+  hold(webhookId: string, perWebhook: number): boolean {
+    const mine = (this.byWebhook.get(webhookId)?.length ?? 0) + (this.holds.get(webhookId) ?? 0);
+    if (this.count + this.held >= this.capacity || mine >= perWebhook) return false;
+    this.holds.set(webhookId, (this.holds.get(webhookId) ?? 0) + 1);
+    this.held++;
+    return true;
+  }
+
+  unhold(webhookId: string): void {
+    const n = this.holds.get(webhookId) ?? 0;
+    if (n <= 0) return;
+    if (n === 1) this.holds.delete(webhookId);
+    else this.holds.set(webhookId, n - 1);
+    this.held--;
   }
 
   has(webhookId: string): boolean {
@@ -29,12 +52,14 @@ export class WaitingRoom<T> {
 
   /** How many attempts wait, per webhook. */
   counts(): Map<string, number> {
-    return new Map([...this.byWebhook].map(([id, list]) => [id, list.length]));
+    const out = new Map([...this.byWebhook].map(([id, list]) => [id, list.length]));
+    for (const [id, n] of this.holds) out.set(id, (out.get(id) ?? 0) + n);
+    return out;
   }
 
   /** false when full (the caller hands the attempt back to the queue). */
   park(webhookId: string, item: T, now = Date.now()): boolean {
-    if (this.count >= this.capacity) return false;
+    if (this.count + this.held >= this.capacity) return false;
     let list = this.byWebhook.get(webhookId);
     if (!list) this.byWebhook.set(webhookId, (list = []));
     list.push({ item, since: now });

@@ -1,28 +1,11 @@
-/** One finished delivery attempt, as the delivery module reports it. */
+import type { WebhookResultSummary } from '../../webhooks/delivery-summary';
+
+/** One finished delivery attempt, as the bookkeeping needs it. */
 export interface AttemptResult {
   webhookId: string;
   success: boolean;
   finishedAt: Date;
   error: string | null;
-}
-
-/** The net effect of a batch of results on one webhook's bookkeeping columns. */
-export interface WebhookResultSummary {
-  webhookId: string;
-  /** Latest finishedAt of any attempt. */
-  triggeredAt: Date;
-  /** Latest success, or null. */
-  successAt: Date | null;
-  /** Latest failure, or null. */
-  failureAt: Date | null;
-  /** The error of the latest failure. */
-  error: string | null;
-  /** Whether a success ended the stored streak (the streak then restarts with `failures`). */
-  reset: boolean;
-  /** Failures after the last success in the batch (all failures when there was none). */
-  failures: number;
-  /** The first of those failures, or null. */
-  failingSince: Date | null;
 }
 
 /** Per webhook, applies its results in time order (ties in the order given): the last outcome decides the streak. */

@@ -1,0 +1,28 @@
+import { summarizeResults } from '../../src/delivery/queue/result-summary';
+
+const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+
+describe('summarizeResults', () => {
+  it('applies each webhook’s results in time order: a success resets the streak, later failures start a new one', () => {
+    const summaries = summarizeResults([
+      { webhookId: 'b', success: false, finishedAt: at(3), error: 'HTTP 500' },
+      { webhookId: 'a', success: true, finishedAt: at(1), error: null },
+      { webhookId: 'b', success: true, finishedAt: at(2), error: null },
+      { webhookId: 'b', success: false, finishedAt: at(4), error: 'HTTP 503' },
+    ]);
+    expect(summaries).toEqual([
+      { webhookId: 'a', triggeredAt: at(1), successAt: at(1), failureAt: null, error: null, reset: true, failures: 0, failingSince: null },
+      { webhookId: 'b', triggeredAt: at(4), successAt: at(2), failureAt: at(4), error: 'HTTP 503', reset: true, failures: 2, failingSince: at(3) },
+    ]);
+  });
+
+  it('failures only: no reset, the streak and its start; a missing error is named', () => {
+    expect(
+      summarizeResults([
+        { webhookId: 'c', success: false, finishedAt: at(5), error: null },
+        { webhookId: 'c', success: false, finishedAt: at(5), error: 'timed out' },
+      ]),
+    ).toEqual([{ webhookId: 'c', triggeredAt: at(5), successAt: null, failureAt: at(5), error: 'timed out', reset: false, failures: 2, failingSince: at(5) }]);
+    expect(summarizeResults([])).toEqual([]);
+  });
+});
