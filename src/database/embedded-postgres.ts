@@ -197,6 +197,8 @@ export class EmbeddedPostgres {
     });
     const ready = await Promise.race([this.waitUntilAccepting(), this.exited.then(() => false)]);
     if (!ready) {
+      // 'exit' can come before the last of stderr has been read: wait for the pipe to end (briefly)
+      if (child.stderr.readable) await new Promise<void>((r) => (child.stderr.once('end', r), setTimeout(r, 1000).unref()));
       const taken = /could not bind|Address already in use/i.test(output);
       throw new EmbeddedPostgresError(
         taken
