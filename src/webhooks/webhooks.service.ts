@@ -73,6 +73,19 @@ RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_re
  * the per-webhook delivery bookkeeping. Knows nothing about delivery itself;
  * it announces disabled webhooks on the bus.
  */
+/** A webhook on the overview's "needs attention" list. */
+export interface WebhookAttention {
+  id: string;
+  name: string;
+  url: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  last_failure_at: Date | null;
+}
+
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
@@ -122,6 +135,31 @@ export class WebhooksService {
     const webhook = await this.findById(id);
     if (!webhook) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${String(id).slice(0, 64)}`);
     return webhook;
+  }
+
+  /** Every webhook's id (the console's aggregates read one index range per webhook). */
+  async allIds(): Promise<string[]> {
+    return (await this.webhooks.find({ select: { id: true } })).map((w) => w.id);
+  }
+
+  /** Webhooks by state, for the overview. */
+  async countByState(): Promise<{ total: number; enabled: number; disabled: number; failing: number }> {
+    const [row] = await this.db.query<Array<Record<string, string>>>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled, count(*) FILTER (WHERE NOT enabled) AS disabled,
+              count(*) FILTER (WHERE enabled AND consecutive_failures > 0) AS failing
+       FROM webhooks`,
+    );
+    return { total: Number(row.total), enabled: Number(row.enabled), disabled: Number(row.disabled), failing: Number(row.failing) };
+  }
+
+  /** The webhooks that need an operator's eye: disabled, or failing (most failures first). */
+  needingAttention(limit: number): Promise<WebhookAttention[]> {
+    return this.db.query<WebhookAttention[]>(
+      `SELECT id, name, url, enabled, disabled_reason, last_error, consecutive_failures, failing_since, last_failure_at
+       FROM webhooks WHERE NOT enabled OR consecutive_failures > 0
+       ORDER BY enabled, consecutive_failures DESC, last_failure_at DESC NULLS LAST LIMIT $1`,
+      [limit],
+    );
   }
 
   /** How many webhooks are disabled (for the metrics). */

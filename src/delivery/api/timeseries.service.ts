@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { WebhooksService } from '../../webhooks/webhooks.service';
 import { QUEUED_SQL, Status } from '../attempt-status';
 import { iso } from './attempt.presenter';
 
@@ -96,18 +97,6 @@ interface BucketRow {
   pct: Array<number | null> | null;
 }
 
-interface AttentionRow {
-  id: string;
-  name: string;
-  url: string;
-  enabled: boolean;
-  disabled_reason: string | null;
-  last_error: string | null;
-  consecutive_failures: number;
-  failing_since: Date | null;
-  last_failure_at: Date | null;
-}
-
 /** Histogram bins per e-fold of duration: bin = floor(ln(1 + ms) * 20), about 5 % wide. */
 const BINS_PER_E = 20;
 /** How long an hourly rollup of an hour that is over is reused: between one and two times this. */
@@ -158,7 +147,7 @@ interface RollupRow {
   retrying: string;
 }
 
-/** Hourly counts by status and duration bin over all webhooks for created_at in [$1, $2): one index range per webhook, index-only. */
+/** Hourly counts by status and duration bin over the webhooks $3 for created_at in [$1, $2): one index range per webhook, index-only. */
 const ROLLUP_SQL = `
   SELECT floor(extract(epoch FROM l.created_at) / 3600)::bigint * 3600 AS h,
          CASE WHEN l.duration_ms IS NULL THEN -1 ELSE floor(ln(1 + greatest(l.duration_ms, 0)) * ${BINS_PER_E})::int END AS bin,
@@ -166,7 +155,7 @@ const ROLLUP_SQL = `
          count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
          count(*) FILTER (WHERE l.status = '${Status.Cancelled}') AS cancelled,
          count(*) FILTER (WHERE l.status IN ${QUEUED_SQL}) AS retrying
-  FROM webhooks w CROSS JOIN LATERAL (
+  FROM unnest($3::uuid[]) AS w(id) CROSS JOIN LATERAL (
     SELECT created_at, status, duration_ms FROM webhook_attempts x WHERE x.webhook_id = w.id AND x.created_at >= $1 AND x.created_at < $2
   ) l GROUP BY 1, 2`;
 
@@ -174,7 +163,10 @@ const ROLLUP_SQL = `
 export class TimeseriesService {
   private readonly rollups = new Map<number, { until: number; rollup: Rollup }>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly webhooks: WebhooksService,
+  ) {}
 
   /** One webhook's attempts in the last `hours`, by `bucket` (created_at). */
   async forWebhook(webhookId: string, hours: number, bucket: BucketName): Promise<TimeSeries> {
@@ -240,7 +232,8 @@ export class TimeseriesService {
         else ranges.push([h, h + 3600]);
       }
       const rows: RollupRow[] = [];
-      for (const [from, to] of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(from * 1000), new Date(to * 1000)])));
+      const ids = ranges.length ? await this.webhooks.allIds() : [];
+      for (const [from, to] of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(from * 1000), new Date(to * 1000), ids])));
       const fresh = new Map<number, Rollup>(missing.map((h) => [h, emptyRollup()]));
       for (const r of rows) {
         const roll = fresh.get(Number(r.h));
@@ -275,16 +268,8 @@ export class TimeseriesService {
                 min(scheduled_at) FILTER (WHERE NOT leased AND scheduled_at <= now()) AS oldest_due_at
          FROM (SELECT scheduled_at, COALESCE(locked_until > now(), false) AS leased FROM delivery_queue) AS q`,
       ),
-      this.db.query<Array<Record<string, string>>>(
-        `SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled, count(*) FILTER (WHERE NOT enabled) AS disabled,
-                count(*) FILTER (WHERE enabled AND consecutive_failures > 0) AS failing
-         FROM webhooks`,
-      ),
-      this.db.query<AttentionRow[]>(
-        `SELECT id, name, url, enabled, disabled_reason, last_error, consecutive_failures, failing_since, last_failure_at
-         FROM webhooks WHERE NOT enabled OR consecutive_failures > 0
-         ORDER BY enabled, consecutive_failures DESC, last_failure_at DESC NULLS LAST LIMIT 20`,
-      ),
+      this.webhooks.countByState().then((c) => [c]),
+      this.webhooks.needingAttention(20),
     ]);
     const agg = [...rollups.values()].reduce((sum, r) => mergeInto(sum, r), emptyRollup());
     const { succeeded, failed } = agg;
