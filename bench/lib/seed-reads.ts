@@ -114,7 +114,9 @@ export async function seedReads(db: Client, attempts: number, url: string, secre
   );
   await db.query('DROP TABLE cand');
   await db.query('DROP TABLE seeded');
-  for (const index of indexes) await db.query(index.def);
+  // a partitioned table's index is defined `ON ONLY` the parent: re-created as it reads, it would
+  // cover no partition; without ONLY it is built on every partition and attached
+  for (const index of indexes) await db.query(index.def.replace(' ON ONLY ', ' ON '));
   await db.query(`RESET session_replication_role`);
   await db.query(`RESET maintenance_work_mem`);
   await db.query('VACUUM (ANALYZE) webhook_logs');

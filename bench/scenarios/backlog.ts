@@ -152,7 +152,7 @@ export const backlogScenario: Scenario = {
       ctx.report.add('backlog', 'backlog_dps', 'backlog drain rate', 'deliveries/s', rates);
       ctx.report.add('backlog', 'backlog_minimal_dps', 'minimal durable sender, same backlog (paired)', 'deliveries/s', minimalRates);
       ctx.report.add('backlog', 'backlog_ratio_to_minimal', 'drain rate / paired minimal sender', 'ratio', toMinimal, { op: '>=', value: 0.7 });
-      if (ratios.length) ctx.report.add('backlog', 'backlog_ratio', 'drain rate / throughput rate', 'ratio', ratios);
+      if (ratios.length) ctx.report.add('backlog', 'backlog_ratio', 'drain rate / throughput rate', 'ratio', ratios, { op: '>=', value: 0.9 });
       ctx.report.add('backlog', 'backlog_peak_rss_mb', 'service peak RSS while draining', 'MB', rss, { op: '<', value: 300 });
       ctx.report.add('backlog', 'backlog_cpu_ms_service', 'CPU per delivery: service (after ready)', 'ms', cpuService);
       ctx.report.add('backlog', 'backlog_cpu_ms_postgres', 'CPU per delivery: PostgreSQL (engine)', 'ms', cpuPg);

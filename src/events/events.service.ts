@@ -84,18 +84,29 @@ export class EventsService {
 
   /**
    * Claims events for a fan-out, inside the caller's transaction: marks
-   * those of `ids` not fanned out yet and returns them. Events another
+   * those of `events` not fanned out yet and returns them. Events another
    * fan-out is marking right now (row locked) are left out (SKIP LOCKED): an
    * event is fanned out once. The mark commits with the caller's attempts,
    * or not at all. Attempt inserts (key-share locks) do not hold it up.
    */
-  async claimForFanOut(manager: EntityManager, ids: string[]): Promise<Array<{ id: string; type: string }>> {
-    if (ids.length === 0) return [];
+  async claimForFanOut(manager: EntityManager, events: Array<{ id: string; createdAt: Date }>): Promise<Array<{ id: string; type: string }>> {
+    if (events.length === 0) return [];
+    // the events' time span (widened by a millisecond: JavaScript dates drop PostgreSQL's microseconds)
+    // lets PostgreSQL look in their days' partitions only
+    let from = Infinity;
+    let to = -Infinity;
+    for (const e of events) {
+      from = Math.min(from, e.createdAt.getTime());
+      to = Math.max(to, e.createdAt.getTime());
+    }
     const res = await manager.query<unknown>(
       `UPDATE webhook_events SET fanned_out_at = now()
-       WHERE (id, created_at) IN (SELECT id, created_at FROM webhook_events WHERE id = ANY($1::uuid[]) AND fanned_out_at IS NULL FOR NO KEY UPDATE SKIP LOCKED)
+       WHERE created_at BETWEEN $2 AND $3 AND (id, created_at) IN (
+         SELECT id, created_at FROM webhook_events
+         WHERE id = ANY($1::uuid[]) AND created_at BETWEEN $2 AND $3 AND fanned_out_at IS NULL
+         FOR NO KEY UPDATE SKIP LOCKED)
        RETURNING id, type`,
-      [ids],
+      [events.map((e) => e.id), new Date(from - 1), new Date(to + 1)],
     );
     return returnedRows<{ id: string; type: string }>(res);
   }

@@ -396,29 +396,32 @@ describe('Events API (e2e)', () => {
       expect(old15).toContain(older);
       expect(old15).not.toContain(newer);
 
-      // the fan-out's claim, on its own in a transaction (the fan-out inserts the attempts in the same one)
+      // the fan-out's claim, on its own in a transaction (the fan-out inserts the attempts in the same one);
+      // it takes the events' times as JavaScript has them (milliseconds; PostgreSQL keeps microseconds)
+      const kOlder = { id: older, createdAt: (await storedRow(older)).created_at };
+      const kNewer = { id: newer, createdAt: (await storedRow(newer)).created_at };
       const holder = db.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
       try {
         // as another instance's fan-out holds them while it marks them: this one skips them instead of waiting
         await holder.query(`SELECT 1 FROM webhook_events WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE`, [[older, newer]]);
-        expect(await db.transaction((m) => events.claimForFanOut(m, [older, newer]))).toEqual([]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [kOlder, kNewer]))).toEqual([]);
         // the lock holder claims one, which marks it fanned out
-        expect(await events.claimForFanOut(holder.manager, [older])).toEqual([{ id: older, type: 'system.resource_alert' }]);
+        expect(await events.claimForFanOut(holder.manager, [kOlder])).toEqual([{ id: older, type: 'system.resource_alert' }]);
         await holder.commitTransaction();
       } finally {
         if (holder.isTransactionActive) await holder.rollbackTransaction();
         await holder.release();
       }
       expect((await storedRow(older)).fanned_out_at).toBeInstanceOf(Date);
-      expect(await db.transaction((m) => events.claimForFanOut(m, [older]))).toEqual([]);
+      expect(await db.transaction((m) => events.claimForFanOut(m, [kOlder]))).toEqual([]);
       expect(await events.findUnfannedIds(1000, 0)).not.toContain(older);
 
       // a claim rolled back with its transaction (the attempts' insert failed) leaves the event to the sweeper
       await expect(
         db.transaction(async (m) => {
-          expect(await events.claimForFanOut(m, [newer])).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+          expect(await events.claimForFanOut(m, [kNewer])).toEqual([{ id: newer, type: 'system.resource_alert' }]);
           throw new Error('insert failed');
         }),
       ).rejects.toThrow('insert failed');
@@ -430,7 +433,7 @@ describe('Events API (e2e)', () => {
       await inserting.startTransaction();
       try {
         await inserting.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, [newer]);
-        expect(await db.transaction((m) => events.claimForFanOut(m, [newer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
+        expect(await db.transaction((m) => events.claimForFanOut(m, [kNewer]))).toEqual([{ id: newer, type: 'system.resource_alert' }]);
       } finally {
         await inserting.rollbackTransaction();
         await inserting.release();

@@ -90,16 +90,22 @@ export class FanOutService {
     }
     let created: InsertedAttempt[];
     try {
-      // one transaction: the events are marked fanned out together with their attempts, or not at all;
-      // events another fan-out holds (or already did) are left out, with their attempts
-      created = await this.db.transaction(async (m) => {
-        const claimed = new Set((await this.events.claimForFanOut(m, [...bodies.keys()])).map((e) => e.id));
-        return this.store.insert(
-          m,
-          rows.filter((r) => claimed.has(r.eventId)),
-          this.dispatcher.lease,
-        );
-      });
+      if (rows.length === 0) {
+        // nobody subscribes: the mark alone, one statement (no transaction to pay for)
+        await this.events.claimForFanOut(this.db.manager, this.eventKeys(bodies));
+        created = [];
+      } else {
+        // one transaction: the events are marked fanned out together with their attempts, or not at all;
+        // events another fan-out holds (or already did) are left out, with their attempts
+        created = await this.db.transaction(async (m) => {
+          const claimed = new Set((await this.events.claimForFanOut(m, this.eventKeys(bodies))).map((e) => e.id));
+          return this.store.insert(
+            m,
+            rows.filter((r) => claimed.has(r.eventId)),
+            this.dispatcher.lease,
+          );
+        });
+      }
     } catch (err) {
       for (const a of admitted) this.dispatcher.unadmit(a.webhookId, a.admission);
       throw err;
@@ -139,6 +145,10 @@ export class FanOutService {
       prepared.set(a.id, { attempt: a, webhook: hooks.get(a.webhookId)!, event, body });
     }
     return prepared;
+  }
+
+  private eventKeys(bodies: Map<string, EventBody>): Array<{ id: string; createdAt: Date }> {
+    return [...bodies].map(([id, b]) => ({ id, createdAt: b.createdAt }));
   }
 
   /** The stored bodies of the events: handed over by the bus, or read (the sweeper's events); unknown ids are left out. */
