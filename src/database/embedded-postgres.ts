@@ -15,8 +15,9 @@
  * data directory through every parent folder.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -86,6 +87,38 @@ function postgresUserIds(): Ids {
   return created;
 }
 
+/**
+ * The binaries as the postgres user can run them. They ship inside
+ * node_modules; when a parent folder of the install is closed to other
+ * users (a clone under a 0700 home or temporary folder), they are copied
+ * once to a folder under the system's temporary directory that it can reach.
+ */
+function reachableBinDir(bin: string, ids: Ids): string {
+  if (spawnSync('test', ['-x', join(bin, 'postgres')], { uid: ids.uid, gid: ids.gid }).status === 0) return bin;
+  const native = dirname(bin);
+  const key = createHash('sha256').update(native).digest('hex').slice(0, 12);
+  const target = join(tmpdir(), `atlas-embedded-pg-${key}`);
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    const staging = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, target);
+    } catch {
+      // another process put it there first: use theirs
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  const copied = join(target, 'bin');
+  if (spawnSync('test', ['-x', join(copied, 'postgres')], { uid: ids.uid, gid: ids.gid }).status !== 0) {
+    throw new EmbeddedPostgresError(
+      `The OS user "postgres" cannot run the PostgreSQL binaries in ${bin} (a parent folder is closed to other users) nor a copy in ${copied}. ` +
+        `Allow it (chmod o+x on the parent folders), or set DATABASE_URL.`,
+    );
+  }
+  return copied;
+}
+
 /** Every parent of `dir` must be searchable by the postgres user, or initdb fails obscurely. */
 function assertReachable(dir: string, ids: Ids): void {
   let current = dirname(dir);
@@ -145,8 +178,8 @@ export class EmbeddedPostgres {
   }
 
   async start(): Promise<void> {
-    const bin = binDir();
     const ids = isRoot() ? postgresUserIds() : undefined;
+    const bin = ids ? reachableBinDir(binDir(), ids) : binDir();
     const spawnIds = ids ? { uid: ids.uid, gid: ids.gid } : {};
     const parent = dirname(this.dataDir);
     mkdirSync(parent, { recursive: true });
