@@ -3,7 +3,6 @@ import { Webhook } from '../webhooks/webhook.entity';
 import { FINISHED_SQL } from './attempt-status';
 import type { FinishedStatus } from './attempt-status';
 
-export type { AttemptStatus } from './attempt-status';
 export type AttemptTrigger = 'event' | 'test' | 'redeliver' | 'recover';
 
 /**

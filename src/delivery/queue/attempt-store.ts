@@ -34,13 +34,8 @@ const CLAIMABLE = '(locked_until IS NULL OR locked_until < now())';
 
 export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
 
-export interface NewAttempt {
-  webhookId: string;
-  eventId: string;
-  eventCreatedAt: Date;
-  eventType: string;
-  attempt: number;
-  trigger: AttemptTrigger;
+/** An attempt to queue: a claimed attempt's fields without the id the insert gives it. */
+export interface NewAttempt extends Omit<ClaimedAttempt, 'id'> {
   /** true: created already claimed by this instance (leased). */
   claimed: boolean;
   scheduledAt?: Date;

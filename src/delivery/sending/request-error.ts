@@ -1,18 +1,17 @@
 import { BlockedAddressError } from './address-guard';
 import { CONNECT_TIMEOUT_MS } from './delivery-agent';
 
-/** Why the sender aborted a request itself. */
+/** The sender aborted the request: the service is shutting down (timeouts are undici's own errors). */
 export class DeliveryAbort extends Error {
-  constructor(readonly reason: 'timeout' | 'shutdown') {
-    super(reason);
+  constructor() {
+    super('shutdown');
   }
 }
 
 /** A clear, log-friendly cause for a request that got no HTTP answer. */
 export function describeRequestError(err: unknown, url: string, timeoutMs: number): string {
   if (err instanceof BlockedAddressError) return err.message;
-  if (err instanceof DeliveryAbort)
-    return err.reason === 'timeout' ? `timed out after ${timeoutMs} ms waiting for ${hostOf(url)}` : 'cancelled: the service was shutting down';
+  if (err instanceof DeliveryAbort) return 'cancelled: the service was shutting down';
   const e = err as { code?: string; message?: string; cause?: unknown };
   if (e?.cause instanceof BlockedAddressError) return e.cause.message;
   if (e?.cause instanceof DeliveryAbort) return describeRequestError(e.cause, url, timeoutMs);

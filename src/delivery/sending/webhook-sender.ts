@@ -16,7 +16,7 @@ export interface OutgoingRequest {
 }
 
 const RESPONSE_HEADER_LIMIT = 50;
-const SHUTDOWN = new DeliveryAbort('shutdown');
+const SHUTDOWN = new DeliveryAbort();
 
 /**
  * Reads at most `limit` bytes of a response body within `deadlineMs`, then
