@@ -168,19 +168,24 @@ describe('ClaimLoop', () => {
 describe('queueAfter (what a claim says about the queue)', () => {
   const a = (webhookId: string) => ({ id: 'x', webhookId, eventId: 'e', eventCreatedAt: new Date(0), eventType: 't', attempt: 1, trigger: 'event' as const });
 
+  // the maps give each webhook's room left before the claim; the last argument is the room of webhooks not listed
   it('backlog when the claim filled its room', () => {
     expect(queueAfter([a('w1'), a('w2')], 2, new Map(), 8)).toBe('backlog');
   });
   it('backlog when some webhook reached its limit', () => {
-    expect(queueAfter([a('w1')], 10, new Map([['w1', 7]]), 8)).toBe('backlog');
+    expect(queueAfter([a('w1')], 10, new Map([['w1', 1]]), 8)).toBe('backlog');
+  });
+  it('backlog when a webhook not listed took all its room', () => {
+    expect(queueAfter([a('w2'), a('w2')], 10, new Map([['w1', 5]]), 2)).toBe('backlog');
   });
   it('more when it found some, with room to spare', () => {
     expect(queueAfter([a('w1')], 10, new Map(), 8)).toBe('more');
+    expect(queueAfter([a('w1')], 10, new Map([['w1', 2]]), 8)).toBe('more');
   });
   it('backlog when it found none because a webhook is at its limit (its slots free up soon)', () => {
-    expect(queueAfter([], 10, new Map([['w1', 8]]), 8)).toBe('backlog');
+    expect(queueAfter([], 10, new Map([['w1', 0]]), 8)).toBe('backlog');
   });
   it('drained when it found none and left nobody out', () => {
-    expect(queueAfter([], 10, new Map([['w1', 3]]), 8)).toBe('drained');
+    expect(queueAfter([], 10, new Map([['w1', 5]]), 8)).toBe('drained');
   });
 });

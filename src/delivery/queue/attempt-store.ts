@@ -100,18 +100,18 @@ export class AttemptStore {
 
   /**
    * Claims up to `limit` due attempts, oldest first, taking from each webhook
-   * no more than it has free slots on this instance: `perWebhook` minus its
-   * count in `busy` (so a big backlog stays queued instead of being claimed
-   * and handed back, and a webhook at its limit is left out). The window
-   * looks at the oldest `limit * 4` due rows of those webhooks; rows another
-   * instance claimed meanwhile are skipped (SKIP LOCKED, and claimability is
-   * checked again after the lock). Only the lease columns change, so the
-   * update can stay on its page (HOT).
+   * no more than its room on this instance: `perWebhook`'s number for the
+   * webhooks listed, `otherWebhooks` for the rest (so a big backlog stays
+   * queued instead of being claimed and handed back, and a webhook with no
+   * room is left out). The window looks at the oldest `limit * 4` due rows
+   * of those webhooks; rows another instance claimed meanwhile are skipped
+   * (SKIP LOCKED, and claimability is checked again after the lock). Only
+   * the lease columns change, so the update can stay on its page (HOT).
    */
-  async claimDue(limit: number, leaseMs: number, busy: Map<string, number>, perWebhook: number): Promise<ClaimResult> {
+  async claimDue(limit: number, leaseMs: number, perWebhook: Map<string, number>, otherWebhooks: number): Promise<ClaimResult> {
     if (limit <= 0) return { attempts: [], expiredLeases: 0 };
-    const full = [...busy].filter(([, n]) => n >= perWebhook).map(([id]) => id);
-    const partial = [...busy].filter(([, n]) => n < perWebhook);
+    const full = [...perWebhook].filter(([, n]) => n <= 0).map(([id]) => id);
+    const partial = [...perWebhook].filter(([, n]) => n > 0);
     const rows = await this.db.transaction(async (m) => {
       // the queue's statistics lag behind a burst; on them the planner would fetch every due row in a
       // bitmap scan and sort them instead of reading the due index in order up to the limit
@@ -129,8 +129,8 @@ export class AttemptStore {
                  LIMIT $1 * 4
                ) AS due
              ) AS ranked
-             LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(webhook_id, in_flight) ON b.webhook_id = ranked.webhook_id
-             WHERE ranked.nth <= $4 - COALESCE(b.in_flight, 0)
+             LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(webhook_id, room) ON b.webhook_id = ranked.webhook_id
+             WHERE ranked.nth <= COALESCE(b.room, $4)
              ORDER BY ranked.scheduled_at
              LIMIT $1)
            AND ${CLAIMABLE}
@@ -138,7 +138,7 @@ export class AttemptStore {
          UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
          FROM picked p WHERE q.id = p.id
          RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased`,
-        [limit, leaseMs, full, perWebhook, partial.map(([id]) => id), partial.map(([, n]) => n)],
+        [limit, leaseMs, full, otherWebhooks, partial.map(([id]) => id), partial.map(([, n]) => n)],
       );
     });
     const claimed = returnedRows<QueueRow & { was_leased: boolean }>(rows);

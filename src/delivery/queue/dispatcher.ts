@@ -8,6 +8,7 @@ import { AttemptPreparer } from './attempt-preparer';
 import { ClaimLoop, ClaimReport, QueueView } from './claim-loop';
 import { nextRetryAt } from './retry-policy';
 import { Slots } from './slots';
+import { EndpointPace } from './endpoint-pace';
 import { ResultWriter } from './result-writer';
 import { signedRequest } from '../sending/signed-request';
 import { WaitingRoom } from './waiting-room';
@@ -15,12 +16,26 @@ import { WebhookSender } from '../sending/webhook-sender';
 
 const CLAIM_BATCH = 256;
 /**
- * Behind a backlog an instance holds up to this many times its in-flight
- * limit (in flight plus waiting), so that freed slots start their next
- * attempt from memory and claims come in big batches: per attempt, a claim
- * of 256 costs the database about a quarter less than one of 64.
+ * Behind a backlog a claim fetches up to this many times the in-flight
+ * limit (in flight plus waiting), overall and per webhook, so that freed
+ * slots start their next attempt from memory and claims come in big
+ * batches: per attempt, a claim of 256 costs the database about a quarter
+ * less than one of 64. (Deeper claims, 1,024 at a time and each webhook's
+ * whole share of the waiting room, made the claim's window over the due
+ * index several times dearer per attempt: 2026-12-03.)
  */
 const PREFETCH_DEPTH = 4;
+/**
+ * Most attempts held in memory waiting for a slot (leased, so no other
+ * instance sends them): a few seconds of sending at the rates this engine
+ * reaches, far below the lease. Each webhook's share of it follows its
+ * endpoint's pace (`EndpointPace`): what its slots get through in
+ * HOLD_HORIZON_MS.
+ */
+const MAX_HELD = 16384;
+const HOLD_HORIZON_MS = 2000;
+/** A webhook's share of the waiting room is never below this many times its slots (nor above a quarter of the room). */
+const MIN_SHARE_PER_SLOT = 3;
 
 /** How the fan-out may take an attempt it creates: with a slot (sent at once), held in the waiting room, or not (queued). */
 export type Admission = 'slot' | 'hold' | null;
@@ -45,6 +60,7 @@ export class Dispatcher {
   private readonly returnedAtShutdown = new Set<string>();
   private readonly waiting: WaitingRoom<PreparedAttempt>;
   private readonly loop: ClaimLoop;
+  private readonly pace: EndpointPace;
 
   constructor(
     private readonly config: AppConfig,
@@ -59,11 +75,12 @@ export class Dispatcher {
     this.leaseMs = config.get('WEBHOOK_LEASE_MS');
     this.schedule = config.get('WEBHOOK_RETRY_SCHEDULE');
     this.accepting = config.get('WEBHOOK_WORKER');
-    this.waiting = new WaitingRoom(this.slots.max * (PREFETCH_DEPTH - 1), this.leaseMs / 2);
+    this.waiting = new WaitingRoom(MAX_HELD, this.leaseMs / 2);
+    this.pace = new EndpointPace(this.slots.perWebhook, HOLD_HORIZON_MS, this.slots.perWebhook * MIN_SHARE_PER_SLOT, MAX_HELD / 4);
     this.loop = new ClaimLoop({
       claim: (queue) => this.claim(queue),
       writesLagging: () => this.writer.backlog > MAX_WRITE_BACKLOG,
-      writesDrained: () => this.writer.drain(),
+      writesDrained: () => this.writer.backlogBelow(MAX_WRITE_BACKLOG / 2),
       defer: (fn) => setImmediate(fn),
       onError: (err) => this.logger.warn(`Claim failed: ${err.message}`),
     });
@@ -93,7 +110,7 @@ export class Dispatcher {
   admit(webhookId: string): Admission {
     if (!this.accepting) return null;
     if (!this.waiting.has(webhookId) && this.slots.take(webhookId)) return 'slot';
-    return this.waiting.hold(webhookId, this.slots.perWebhook * (PREFETCH_DEPTH - 1)) ? 'hold' : null;
+    return this.waiting.hold(webhookId, this.pace.share(webhookId)) ? 'hold' : null;
   }
 
   /** Gives back what admit() took for an attempt that was not created after all. */
@@ -137,6 +154,7 @@ export class Dispatcher {
 
   /** Forgets the attempts waiting for a slot of this webhook (disabled or deleted) and returns their ids. */
   dropWaiting(webhookId: string): string[] {
+    this.pace.forget(webhookId);
     return this.waiting.takeWebhook(webhookId).map((p) => p.attempt.id);
   }
 
@@ -151,6 +169,7 @@ export class Dispatcher {
     let result: SendResult;
     try {
       result = await this.send(p);
+      this.pace.observe(p.webhook.id, result.durationMs);
       if (result.statusCode === 410) {
         // disabled before this slot frees up, so no further attempt goes to an endpoint that is gone
         await this.webhooks
@@ -215,22 +234,25 @@ export class Dispatcher {
   private async claim(queue: QueueView): Promise<ClaimReport> {
     void this.handBack(this.waiting.takeExpired().map((p) => p.attempt.id));
     this.startWaiting();
+    if (!this.accepting) return { claimed: 0, queue };
     // Behind a backlog, claims fill the free slots and, beyond them, the waiting room: a slot that
     // frees up takes its next attempt from there at once, without a round trip to the queue.
     // Without one, they take just the free slots.
-    const depth = queue === 'backlog' ? PREFETCH_DEPTH : 1;
+    const ahead = queue === 'backlog';
+    const depth = ahead ? PREFETCH_DEPTH : 1;
     const room = Math.min(this.slots.max * depth - this.slots.inFlight - this.waiting.size, CLAIM_BATCH);
-    if (!this.accepting || room <= 0) return { claimed: 0, queue };
+    if (room <= 0) return { claimed: 0, queue };
     // behind a backlog, refill the waiting room once it is half empty, in one claim, rather than a
     // claim for every slot that frees up
-    if (queue === 'backlog' && this.waiting.size > 0 && room < this.slots.max / 2) return { claimed: 0, queue };
-    const busy = this.slots.snapshot();
-    for (const [id, n] of this.waiting.counts()) busy.set(id, (busy.get(id) ?? 0) + n);
-    const perWebhook = this.slots.perWebhook * depth;
-    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, busy, perWebhook);
+    if (ahead && this.waiting.size > 0 && room < this.slots.max / 2) return { claimed: 0, queue };
+    const held = this.slots.snapshot();
+    for (const [id, n] of this.waiting.counts()) held.set(id, (held.get(id) ?? 0) + n);
+    const others = this.slots.perWebhook * depth;
+    const perWebhook = new Map([...held].map(([id, n]) => [id, others - n]));
+    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, perWebhook, others);
     if (expiredLeases) this.logger.warn(`${expiredLeases} attempts outlived their lease (an instance died?) and are sent again`);
     await this.startClaimed(claimed);
-    return { claimed: claimed.length, queue: queueAfter(claimed, room, busy, perWebhook) };
+    return { claimed: claimed.length, queue: queueAfter(claimed, room, perWebhook, others) };
   }
 
   private async startClaimed(claimed: ClaimedAttempt[]): Promise<void> {
@@ -275,14 +297,20 @@ export class Dispatcher {
 
 /**
  * What a claim says about the queue: a backlog when it took all it could,
- * overall or for some webhook (one at its limit, counting what it holds
- * already: its slots may free up at any moment, and the next claim should
- * fetch ahead for it); more may be due when it found any; drained otherwise.
+ * overall or for some webhook (one that reached its room, counting what it
+ * holds already: its slots may free up at any moment, and the next claim
+ * should fetch ahead for it); more may be due when it found any; drained
+ * otherwise. `perWebhook` is the room each webhook had before the claim,
+ * `otherWebhooks` that of the webhooks not listed.
  */
-export function queueAfter(claimed: ClaimedAttempt[], room: number, busy: Map<string, number>, perWebhook: number): QueueView {
+export function queueAfter(claimed: ClaimedAttempt[], room: number, perWebhook: Map<string, number>, otherWebhooks: number): QueueView {
   if (claimed.length >= room) return 'backlog';
-  const taken = new Map(busy);
-  for (const c of claimed) taken.set(c.webhookId, (taken.get(c.webhookId) ?? 0) + 1);
-  for (const n of taken.values()) if (n >= perWebhook) return 'backlog';
+  const left = new Map(perWebhook);
+  for (const [, n] of left) if (n <= 0) return 'backlog';
+  for (const c of claimed) {
+    const n = (left.get(c.webhookId) ?? otherWebhooks) - 1;
+    if (n <= 0) return 'backlog';
+    left.set(c.webhookId, n);
+  }
   return claimed.length > 0 ? 'more' : 'drained';
 }

@@ -12,6 +12,7 @@ export class MicroBatcher<T> {
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly waiters: Array<{ below: number; resolve: () => void }> = [];
 
   constructor(
     private readonly maxBatch: number,
@@ -41,11 +42,18 @@ export class MicroBatcher<T> {
     }
   }
 
+  /** Resolves once fewer than `n` items wait (those being handled do not count). */
+  sizeBelow(n: number): Promise<void> {
+    if (this.queue.length < n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ below: n, resolve }));
+  }
+
   /** Drops what is queued (returned) and waits for the batches in progress; later pushes are ignored. */
   async close(): Promise<T[]> {
     this.closed = true;
     const dropped = this.queue;
     this.queue = [];
+    this.wakeWaiters();
     await Promise.all(this.running);
     return dropped;
   }
@@ -72,6 +80,7 @@ export class MicroBatcher<T> {
   private async flush(): Promise<void> {
     if (this.running.size >= this.concurrency || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
+    this.wakeWaiters();
     const run = this.handle(batch);
     this.running.add(run);
     if (this.queue.length > 0) this.schedule(); // room for another batch alongside
@@ -80,6 +89,12 @@ export class MicroBatcher<T> {
     } finally {
       this.running.delete(run);
       if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private wakeWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.queue.length < this.waiters[i].below) this.waiters.splice(i, 1)[0].resolve();
     }
   }
 }

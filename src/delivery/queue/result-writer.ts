@@ -43,6 +43,11 @@ export class ResultWriter {
     return this.batcher.size;
   }
 
+  /** Resolves once fewer than `n` results wait to be written. */
+  backlogBelow(n: number): Promise<void> {
+    return this.batcher.sizeBelow(n);
+  }
+
   /** Resolves when everything written so far is committed (or has failed). */
   drain(): Promise<void> {
     return this.batcher.drain();
@@ -58,8 +63,9 @@ export class ResultWriter {
     }
   }
 
+  /** The attempts' results and the webhooks' bookkeeping, two statements sent together (each on its own connection). */
   private async persist(outcomes: AttemptOutcome[]): Promise<void> {
-    await this.store.recordResults(
+    const recorded = this.store.recordResults(
       outcomes.map(({ attempt, result, nextRetryAt }) => ({
         id: attempt.id,
         success: result.success,
@@ -74,10 +80,11 @@ export class ResultWriter {
         finished_at: result.finishedAt,
       })),
     );
-    await this.webhooks.applyDeliverySummaries(
+    const summarized = this.webhooks.applyDeliverySummaries(
       summarizeResults(
         outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
       ),
     );
+    await Promise.all([recorded, summarized]);
   }
 }
