@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
 import { isUuid } from '../common/uuid';
+import { MicroBatcher } from '../common/micro-batcher';
 import { AppConfig } from '../config/app-config';
 import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
 import { affectedRows, returnedRows } from '../database/query-result';
@@ -14,6 +15,17 @@ import { isEventType, listEventTypes } from './event-catalogue';
 import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
 
 const EVENTS_TABLE = 'webhook_events';
+/** Most events one group-committed insert takes. */
+const INSERT_BATCH = 256;
+
+/** An event waiting for its group-committed insert. */
+interface PendingInsert {
+  id: string;
+  type: string;
+  text: string;
+  fanOut: boolean;
+  done: (err: Error | null, createdAt?: Date) => void;
+}
 
 interface EventRow {
   id: string;
@@ -41,6 +53,13 @@ function toView(row: EventRow): EventView {
 @Injectable()
 export class EventsService {
   private readonly logger = new Logger(EventsService.name);
+  /**
+   * Group commit: the events of concurrent emits (without a caller's
+   * transaction) that arrive while an insert runs go together into the next
+   * one, one statement and one commit for all of them; each emit still
+   * resolves only once its row is committed.
+   */
+  private readonly inserts = new MicroBatcher<PendingInsert>(INSERT_BATCH, (batch) => this.insertBatch(batch), 2);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -70,16 +89,41 @@ export class EventsService {
     }
     const id = randomUUID();
     const fanOut = options.fanOut !== false;
-    const runner = options.manager ?? this.db.manager;
-    const rows = await runner.query<Array<{ created_at: Date }>>(
-      `INSERT INTO webhook_events (id, type, payload, fanned_out_at)
-       VALUES ($1, $2, $3::json, CASE WHEN $4::boolean THEN NULL ELSE now() END)
-       RETURNING created_at`,
-      [id, type, text, fanOut],
-    );
-    const recorded: RecordedEvent = { id, type, createdAt: rows[0].created_at };
-    if (!options.manager && fanOut) this.publish({ id, type, body: { type, payloadText: text, createdAt: recorded.createdAt } });
+    let createdAt: Date;
+    if (options.manager) {
+      const rows = await options.manager.query<Array<{ created_at: Date }>>(
+        `INSERT INTO webhook_events (id, type, payload, fanned_out_at)
+         VALUES ($1, $2, $3::json, CASE WHEN $4::boolean THEN NULL ELSE now() END)
+         RETURNING created_at`,
+        [id, type, text, fanOut],
+      );
+      createdAt = rows[0].created_at;
+    } else {
+      createdAt = await new Promise<Date>((resolve, reject) => {
+        this.inserts.push({ id, type, text, fanOut, done: (err, at) => (err ? reject(err) : resolve(at!)) });
+      });
+    }
+    const recorded: RecordedEvent = { id, type, createdAt };
+    if (!options.manager && fanOut) this.publish({ id, type, body: { type, payloadText: text, createdAt } });
     return recorded;
+  }
+
+  /** One statement for a batch of emits (clock_timestamp(): each row gets its own time, not the statement's). */
+  private async insertBatch(batch: PendingInsert[]): Promise<void> {
+    try {
+      const rows = await this.db.query<Array<{ id: string; created_at: Date }>>(
+        `INSERT INTO webhook_events (id, type, payload, fanned_out_at, created_at)
+         SELECT id, type, payload::json, CASE WHEN fan_out THEN NULL ELSE now() END, clock_timestamp()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS x(id, type, payload, fan_out, n)
+         ORDER BY n
+         RETURNING id, created_at`,
+        [batch.map((b) => b.id), batch.map((b) => b.type), batch.map((b) => b.text), batch.map((b) => b.fanOut)],
+      );
+      const at = new Map(rows.map((r) => [r.id, r.created_at]));
+      for (const b of batch) b.done(null, at.get(b.id));
+    } catch (err) {
+      for (const b of batch) b.done(err as Error);
+    }
   }
 
   /**

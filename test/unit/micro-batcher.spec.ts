@@ -1,4 +1,4 @@
-import { MicroBatcher } from '../../src/delivery/queue/micro-batcher';
+import { MicroBatcher } from '../../src/common/micro-batcher';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

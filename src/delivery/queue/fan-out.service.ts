@@ -11,7 +11,7 @@ import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
 import type { PreparedAttempt } from '../attempt.types';
 import { Admission, Dispatcher } from './dispatcher';
 import { buildEventBody } from '../sending/event-body';
-import { MicroBatcher } from './micro-batcher';
+import { MicroBatcher } from '../../common/micro-batcher';
 
 const MAX_BATCH = 200;
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore } from './attempt-store';
 import { AttemptOutcome } from '../attempt.types';
-import { MicroBatcher } from './micro-batcher';
+import { MicroBatcher } from '../../common/micro-batcher';
 import { summarizeResults } from './result-summary';
 
 const MAX_BATCH = 500;
