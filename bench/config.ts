@@ -90,7 +90,16 @@ export function loadConfig(argv: string[] = process.argv.slice(2)): BenchConfig 
 }
 
 /** Relative share of the time budget per scenario. */
-export const BUDGET_WEIGHTS: Record<ScenarioName, number> = { ceiling: 8, throughput: 25, latency: 26, ingest: 14, fanout: 8, backlog: 12, reads: 7, scale: 100 };
+export const BUDGET_WEIGHTS: Record<ScenarioName, number> = {
+  ceiling: 8,
+  throughput: 25,
+  latency: 26,
+  ingest: 14,
+  fanout: 8,
+  backlog: 12,
+  reads: 7,
+  scale: 100,
+};
 
 /** A size scaled by BENCH_SCALE, never below `min`. */
 export function scaled(cfg: BenchConfig, full: number, min: number): number {
