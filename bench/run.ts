@@ -22,9 +22,10 @@ import { fanOutScenario } from './scenarios/fan-out';
 import { ingestScenario } from './scenarios/ingest';
 import { latencyScenario } from './scenarios/latency';
 import { readsScenario } from './scenarios/reads';
+import { scaleScenario } from './scenarios/scale';
 import { throughputScenario } from './scenarios/throughput';
 
-const ALL: Scenario[] = [ceilingScenario, throughputScenario, latencyScenario, ingestScenario, fanOutScenario, backlogScenario, readsScenario];
+const ALL: Scenario[] = [ceilingScenario, throughputScenario, latencyScenario, ingestScenario, fanOutScenario, backlogScenario, readsScenario, scaleScenario];
 const SECRET_VARS = /SECRET|PASSWORD|TOKEN/;
 
 function git(args: string[]): string | null {
