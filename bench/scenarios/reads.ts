@@ -20,9 +20,8 @@
  * service's own queries are kept, the slowest endpoint's first.
  */
 import { scaled } from '../config';
-import type { ApiClient } from '../lib/api';
 import { seedReads, webhooksBySize } from '../lib/seed-reads';
-import { distribution } from '../lib/stats';
+import { timed, timeRoute } from '../lib/route-timing';
 import type { Scenario } from './context';
 
 const REQUESTS = 200;
@@ -58,12 +57,6 @@ const ENDPOINTS: Endpoint[] = [
 /** Reference, no target: auth, one primary-key read and the JSON answer; what every route costs at least. */
 const BASELINE: Endpoint = { key: 'baseline', label: 'GET /api/webhooks/{id} (reference)', path: (id) => `/api/webhooks/${id}` };
 
-async function timed(api: ApiClient, path: string): Promise<number> {
-  const res = await api.request('GET', path);
-  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-  return res.ms;
-}
-
 export const readsScenario: Scenario = {
   name: 'reads',
   title: 'Reads at scale: logs, stats, recent and the console aggregates over 1,000,000 attempts',
@@ -98,27 +91,15 @@ export const readsScenario: Scenario = {
       await ctx.repeat('reads', async (r) => {
         const run: Record<string, unknown> = {};
         for (const e of [...ENDPOINTS, BASELINE]) {
-          const all: number[] = [];
-          const bigMs: number[] = [];
-          const smallMs: number[] = [];
-          for (let i = 0; i < REQUESTS; i++) {
-            const isBig = i % 2 === 0;
-            const hook = isBig ? big[(i / 2) % big.length] : small[(i * 7919 + r * 104729) % small.length];
-            const ms = await timed(api, e.path(hook.id));
-            all.push(ms);
-            if (e.perWebhook) (isBig ? bigMs : smallMs).push(ms);
-          }
-          const d = distribution(all);
+          const d = await timeRoute(
+            api,
+            REQUESTS,
+            (i, isBig) => (isBig ? big[(i / 2) % big.length] : small[(i * 7919 + r * 104729) % small.length]),
+            (hook) => e.path(hook.id),
+            e.perWebhook === true,
+          );
           p95[e.key].push(d.p95);
-          run[e.key] = {
-            p50_ms: Math.round(d.p50 * 100) / 100,
-            p95_ms: Math.round(d.p95 * 100) / 100,
-            p99_ms: Math.round(d.p99 * 100) / 100,
-            max_ms: Math.round(d.max * 100) / 100,
-            ...(e.perWebhook
-              ? { big_p95_ms: Math.round(distribution(bigMs).p95 * 100) / 100, small_p95_ms: Math.round(distribution(smallMs).p95 * 100) / 100 }
-              : {}),
-          };
+          run[e.key] = d.summary;
           ctx.log(`  reads run ${r + 1}: ${e.label}: p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`);
         }
         runs.push(run);

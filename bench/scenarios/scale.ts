@@ -24,12 +24,13 @@ import type { Client } from 'pg';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { NODE_FLAGS } from '../../src/node-flags';
 import { scaled } from '../config';
-import { ApiClient, eventData, EVENT_TYPE } from '../lib/api';
+import { eventData, EVENT_TYPE } from '../lib/api';
+import { r2, timed, timeRoute } from '../lib/route-timing';
 import { truncateDeliveries } from '../lib/db-checks';
 import { sampleMetrics } from '../lib/metrics-sampler';
 import { CpuMeter, cpuMsPer } from '../lib/proc';
 import { SCALE_FULL_DAYS, seedScale } from '../lib/seed-scale';
-import { distribution, sleep } from '../lib/stats';
+import { sleep } from '../lib/stats';
 import type { Context, Scenario } from './context';
 
 const REQUESTS = 200;
@@ -112,14 +113,6 @@ const ENDPOINTS: Endpoint[] = [
 /** Reference, no target: auth, one primary-key read and the JSON answer; what every route costs at least. */
 const BASELINE: Endpoint = { key: 'baseline', label: 'GET /api/webhooks/{id} (reference)', path: (h) => `/api/webhooks/${h.id}` };
 
-async function timed(api: ApiClient, path: string): Promise<number> {
-  const res = await api.request('GET', path);
-  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-  return res.ms;
-}
-
-const r2 = (v: number) => Math.round(v * 100) / 100;
-
 /** 1. The read routes against the big log. */
 async function reads(ctx: Context, url: string, db: Client, ids: string[]): Promise<void> {
   const { rows: recent } = await db.query<{ id: string }>(`SELECT id FROM webhook_events ORDER BY created_at DESC LIMIT 50`);
@@ -147,25 +140,15 @@ async function reads(ctx: Context, url: string, db: Client, ids: string[]): Prom
     const results: Record<string, Record<string, number>> = {};
     const p95: Record<string, number> = {};
     for (const e of [...ENDPOINTS, BASELINE]) {
-      const all: number[] = [];
-      const bigMs: number[] = [];
-      const smallMs: number[] = [];
-      for (let i = 0; i < REQUESTS; i++) {
-        const isBig = i % 2 === 0;
-        const hook = isBig ? big[(i / 2) % big.length] : small[((i - 1) / 2) % small.length];
-        const ms = await timed(api, e.path(hook, i));
-        all.push(ms);
-        if (e.perWebhook) (isBig ? bigMs : smallMs).push(ms);
-      }
-      const d = distribution(all);
+      const d = await timeRoute(
+        api,
+        REQUESTS,
+        (i, isBig) => (isBig ? big[(i / 2) % big.length] : small[((i - 1) / 2) % small.length]),
+        e.path,
+        e.perWebhook === true,
+      );
       p95[e.key] = d.p95;
-      results[e.key] = {
-        p50_ms: r2(d.p50),
-        p95_ms: r2(d.p95),
-        p99_ms: r2(d.p99),
-        max_ms: r2(d.max),
-        ...(e.perWebhook ? { big_p95_ms: r2(distribution(bigMs).p95), small_p95_ms: r2(distribution(smallMs).p95) } : {}),
-      };
+      results[e.key] = d.summary;
       ctx.log(
         `  ${e.label}: p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms, max ${d.max.toFixed(1)} ms${e.perWebhook ? ` (p95 big ${results[e.key].big_p95_ms}, small ${results[e.key].small_p95_ms})` : ''}`,
       );

@@ -4,7 +4,7 @@
  * set, for company; at most `maxBatch` go together (a full batch goes at
  * once), and at most `concurrency` batches are handled at a time (one by
  * default). Used where one round trip to the database can serve many items
- * (fan-out, result writes).
+ * (event inserts, fan-out, result writes).
  */
 export class MicroBatcher<T> {
   private queue: T[] = [];

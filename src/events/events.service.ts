@@ -24,7 +24,8 @@ interface PendingInsert {
   type: string;
   text: string;
   fanOut: boolean;
-  done: (err: Error | null, createdAt?: Date) => void;
+  resolve: (createdAt: Date) => void;
+  reject: (err: Error) => void;
 }
 
 interface EventRow {
@@ -100,7 +101,7 @@ export class EventsService {
       createdAt = rows[0].created_at;
     } else {
       createdAt = await new Promise<Date>((resolve, reject) => {
-        this.inserts.push({ id, type, text, fanOut, done: (err, at) => (err ? reject(err) : resolve(at!)) });
+        this.inserts.push({ id, type, text, fanOut, resolve, reject });
       });
     }
     const recorded: RecordedEvent = { id, type, createdAt };
@@ -120,9 +121,9 @@ export class EventsService {
         [batch.map((b) => b.id), batch.map((b) => b.type), batch.map((b) => b.text), batch.map((b) => b.fanOut)],
       );
       const at = new Map(rows.map((r) => [r.id, r.created_at]));
-      for (const b of batch) b.done(null, at.get(b.id));
+      for (const b of batch) b.resolve(at.get(b.id)!);
     } catch (err) {
-      for (const b of batch) b.done(err as Error);
+      for (const b of batch) b.reject(err as Error);
     }
   }
 

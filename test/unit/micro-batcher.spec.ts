@@ -117,4 +117,23 @@ describe('MicroBatcher', () => {
       jest.useRealTimers();
     }
   });
+
+  it('sizeBelow resolves once fewer than n items wait, not before', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new MicroBatcher<number>(2, () => gate);
+    for (let i = 1; i <= 5; i++) b.push(i);
+    await tick(); // [1, 2] taken, 3 wait
+    let below3 = false;
+    let below1 = false;
+    void b.sizeBelow(3).then(() => (below3 = true));
+    void b.sizeBelow(1).then(() => (below1 = true));
+    await tick();
+    expect(below3).toBe(false);
+    release();
+    await b.drain();
+    expect(below3).toBe(true);
+    expect(below1).toBe(true);
+    expect(b.size).toBe(0);
+  });
 });

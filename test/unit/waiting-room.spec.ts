@@ -96,4 +96,15 @@ describe('WaitingRoom', () => {
     expect(room.take('w', [], 1)).toBe('a');
     expect(room.size).toBe(0);
   });
+
+  it('keeps a long line in order through many takes (its storage is compacted as it goes)', () => {
+    const room = new WaitingRoom<number>(10_000, 1000);
+    for (let i = 0; i < 5000; i++) room.park('w', i, 0);
+    const seen: number[] = [];
+    for (let i = 0; i < 3000; i++) seen.push(room.take('w', [], 1)!);
+    for (let i = 5000; i < 5100; i++) room.park('w', i, 2);
+    while (room.size > 0) seen.push(room.take('w', [], 3)!);
+    expect(seen).toEqual([...Array.from({ length: 5100 }, (_, i) => i)]);
+    expect(room.has('w')).toBe(false);
+  });
 });

@@ -20,7 +20,7 @@ export class WaitingRoom<T> {
 
   constructor(
     /** Most attempts held at once; past that, `park` refuses. */
-    readonly capacity: number,
+    private readonly capacity: number,
     private readonly maxWaitMs: number,
   ) {}
 
