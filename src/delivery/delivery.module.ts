@@ -18,6 +18,8 @@ import { StatsService } from './api/stats.service';
 import { TimeseriesController } from './api/timeseries.controller';
 import { TimeseriesService } from './api/timeseries.service';
 import { Sweeper } from './queue/sweeper';
+import { PacedLane } from './queue/paced-lane';
+import { PacingStore } from './queue/pacing-store';
 import { WebhookSender } from './sending/webhook-sender';
 
 @Module({
@@ -31,6 +33,8 @@ import { WebhookSender } from './sending/webhook-sender';
     DeliveryObserver,
     AttemptPreparer,
     Dispatcher,
+    PacingStore,
+    PacedLane,
     FanOutService,
     Sweeper,
     DeliveryLifecycle,

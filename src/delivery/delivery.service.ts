@@ -4,8 +4,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
-import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from '../webhooks/webhook-bus';
+import {
+  WEBHOOK_DELETED,
+  WEBHOOK_DISABLED,
+  WEBHOOK_PACING_CHANGED,
+  WebhookDeletedPayload,
+  WebhookDisabledPayload,
+  WebhookPacingChangedPayload,
+} from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { isPaced } from '../webhooks/pacing';
 import { AttemptStore } from './queue/attempt-store';
 import { ClaimedAttempt } from './attempt.types';
 import { Dispatcher } from './queue/dispatcher';
@@ -85,11 +93,11 @@ export class DeliveryService {
    * `since` that never succeeded and has nothing queued (at most RECOVER_LIMIT).
    */
   async recover(webhookId: string, since: Date): Promise<{ queued: number; limit: number; since: string }> {
-    await this.webhooks.getOrFail(webhookId);
+    const webhook = await this.webhooks.getOrFail(webhookId);
     this.logger.log({ msg: 'recover started', webhook_id: webhookId, since: since.toISOString() });
-    const queued = await this.store.queueRecovery(webhookId, since, RECOVER_LIMIT);
+    const queued = await this.store.queueRecovery(webhookId, since, RECOVER_LIMIT, isPaced(webhook));
     this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
-    if (queued) void this.dispatcher.claimAndRun(); // never rejects: a failed claim is logged, the sweeper claims again
+    if (queued) this.dispatcher.notifyQueued(); // a failed claim is logged, the sweeper claims again
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
   }
 
@@ -108,6 +116,17 @@ export class DeliveryService {
       if (n) this.logger.log({ msg: 'pending attempts cancelled', webhook_id: payload.id, cancelled: n, reason: payload.reason });
     } catch (err) {
       this.logger.warn(`Could not cancel the queue of webhook ${payload.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** A webhook's rate limit or ordering changed: its queued attempts move to the paced lane, or back to the claim loop. */
+  @OnEvent(WEBHOOK_PACING_CHANGED)
+  async onPacingChanged(payload: WebhookPacingChangedPayload): Promise<void> {
+    try {
+      await this.store.setPaced(payload.id, payload.paced);
+      this.dispatcher.notifyQueued();
+    } catch (err) {
+      this.logger.warn(`Could not move the queue of webhook ${payload.id} to its new pacing: ${(err as Error).message}`);
     }
   }
 

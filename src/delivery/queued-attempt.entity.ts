@@ -50,4 +50,8 @@ export class QueuedAttempt {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** Its webhook has a rate limit or FIFO ordering: only the paced lane claims it (the claim loop skips it). */
+  @Column({ type: 'boolean', default: false })
+  paced: boolean;
 }

@@ -156,6 +156,12 @@ export class EventsService {
     return returnedRows<{ id: string; type: string }>(res);
   }
 
+  /** When the oldest event not fanned out yet was recorded (null: none); FIFO webhooks send nothing recorded after it. */
+  async oldestUnfannedAt(): Promise<Date | null> {
+    const [row] = await this.db.query<Array<{ at: Date | null }>>(`SELECT min(created_at) AS at FROM webhook_events WHERE fanned_out_at IS NULL`);
+    return row?.at ?? null;
+  }
+
   /** Ids of events not fanned out yet and at least `minAgeMs` old, oldest first. */
   async findUnfannedIds(limit: number, minAgeMs: number): Promise<string[]> {
     const rows = await this.db.query<Array<{ id: string }>>(

@@ -1,17 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { EVENT_TYPES } from '../events/event-catalogue';
 import { Check } from './check.decorator';
 import { validateSubscriptions, validSubscriptionValues } from './subscription';
 import { MAX_HEADERS, validateHeaders, validateWebhookUrl } from './webhook-validation';
 import { PageOf } from '../common/page.dto';
+import { WEBHOOK_ORDERINGS, type WebhookOrdering } from './webhook.entity';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MIN_TIMEOUT_MS = 1_000;
 export const MAX_TIMEOUT_MS = 30_000;
+export const MAX_RATE_LIMIT = 100_000;
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 /** Take the value exactly as parsed from JSON (class-transformer would rebuild nested objects). */
@@ -85,6 +87,31 @@ const Headers = () =>
     raw('headers'),
     Check(validateHeaders),
   );
+const RateLimit = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: Number,
+      nullable: true,
+      minimum: 1,
+      maximum: MAX_RATE_LIMIT,
+      example: 20,
+      description:
+        'Most deliveries per second to this endpoint, across all instances (null: no limit). Attempts held back wait in the queue: they are not failures and not retries.',
+    }),
+    IsInt({ message: 'rate_limit must be a whole number of deliveries per second, or null for no limit' }),
+    Min(1, { message: 'rate_limit must be at least 1 delivery per second (null: no limit)' }),
+    Max(MAX_RATE_LIMIT, { message: `rate_limit must be at most ${MAX_RATE_LIMIT} deliveries per second` }),
+  );
+const Ordering = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: WEBHOOK_ORDERINGS,
+      default: 'none',
+      description:
+        '"fifo": events are delivered in the order they were recorded, one attempt in flight; an event waits until the one before it succeeded or ran out of attempts. "none": in parallel.',
+    }),
+    IsIn([...WEBHOOK_ORDERINGS], { message: `ordering must be one of: ${WEBHOOK_ORDERINGS.join(', ')}` }),
+  );
 
 export class CreateWebhookDto {
   @Url()
@@ -118,6 +145,14 @@ export class CreateWebhookDto {
   @Enabled()
   @IsOptional()
   enabled?: boolean | null;
+
+  @RateLimit()
+  @IsOptional()
+  rate_limit?: number | null;
+
+  @Ordering()
+  @IsOptional()
+  ordering?: WebhookOrdering | null;
 }
 
 /** Any subset of the create fields. null resets description and headers; for the other fields it is an error. */
@@ -156,6 +191,15 @@ export class UpdateWebhookDto {
   @Enabled()
   @Absentable()
   enabled?: boolean;
+
+  /** null removes the limit. */
+  @RateLimit()
+  @IsOptional()
+  rate_limit?: number | null;
+
+  @Ordering()
+  @Absentable()
+  ordering?: WebhookOrdering;
 }
 
 export class WebhookListQueryDto extends PageQueryDto {
@@ -195,6 +239,12 @@ export class WebhookDto {
 
   @ApiProperty({ example: DEFAULT_TIMEOUT_MS })
   timeout_ms: number;
+
+  @ApiProperty({ nullable: true, type: Number, example: 20, description: 'Most deliveries per second, across all instances (null: no limit)' })
+  rate_limit: number | null;
+
+  @ApiProperty({ enum: WEBHOOK_ORDERINGS, example: 'none', description: '"fifo": in the order recorded, one in flight; "none": in parallel' })
+  ordering: WebhookOrdering;
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Custom headers (sensitive values masked for viewers)' })
   headers: Record<string, string>;

@@ -1,9 +1,16 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const WEBHOOK_ORDERINGS = ['none', 'fifo'] as const;
+export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
 
 @Entity({ name: 'webhooks' })
 // GIN index on the subscriptions of enabled webhooks (written by hand in the migration).
 @Index('idx_webhooks_events_enabled', { synchronize: false })
 @Index('idx_webhooks_created_at', ['createdAt'])
+// The paced webhooks (rate limit or FIFO), which every instance re-reads each second.
+@Index('idx_webhooks_paced', ['id'], { where: `rate_limit IS NOT NULL OR ordering <> 'none'` })
+@Check('chk_webhooks_rate_limit', 'rate_limit IS NULL OR rate_limit > 0')
+@Check('chk_webhooks_ordering', `ordering IN ('none', 'fifo')`)
 export class Webhook {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -41,6 +48,14 @@ export class Webhook {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   headers: Record<string, string>;
+
+  /** Most deliveries per second to this endpoint, across all instances (null: no limit). */
+  @Column({ name: 'rate_limit', type: 'integer', nullable: true })
+  rateLimit: number | null;
+
+  /** `fifo`: one attempt in flight, events in the order they were recorded; `none`: in parallel. */
+  @Column({ type: 'varchar', length: 8, default: 'none' })
+  ordering: WebhookOrdering;
 
   @Column({ name: 'last_triggered_at', type: 'timestamptz', nullable: true })
   lastTriggeredAt: Date | null;

@@ -31,6 +31,8 @@ export function presentWebhook(webhook: Webhook, options: PresentOptions = {}): 
     enabled: webhook.enabled,
     retry_enabled: webhook.retryEnabled,
     timeout_ms: webhook.timeoutMs,
+    rate_limit: webhook.rateLimit,
+    ordering: webhook.ordering,
     headers: presentHeaders(webhook.headers, options.maskHeaders ?? false),
     secret: maskSecret(webhook.secret),
     last_error: webhook.lastError,

@@ -7,9 +7,18 @@ import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
 import { generateSecret } from './secret';
+import { isPaced } from './pacing';
 import type { WebhookResultSummary } from './delivery-summary';
 import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
-import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from './webhook-bus';
+import {
+  WEBHOOK_CHANGED,
+  WEBHOOK_DELETED,
+  WEBHOOK_DISABLED,
+  WEBHOOK_PACING_CHANGED,
+  WebhookDeletedPayload,
+  WebhookDisabledPayload,
+  WebhookPacingChangedPayload,
+} from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
 import { Webhook } from './webhook.entity';
 
@@ -118,6 +127,11 @@ export class WebhooksService {
         hooks.filter((w) => matchesSubscription(w.events, type)),
       );
     return out;
+  }
+
+  /** The enabled webhooks with a rate limit or FIFO ordering (a partial index holds just them). */
+  async findPaced(): Promise<Webhook[]> {
+    return this.webhooks.createQueryBuilder('w').where(`w.enabled AND (w.rate_limit IS NOT NULL OR w.ordering <> 'none')`).getMany();
   }
 
   async findByIds(ids: string[]): Promise<Webhook[]> {
@@ -252,9 +266,12 @@ export class WebhooksService {
       retryEnabled: input.retry_enabled ?? true,
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       headers: input.headers ?? {},
+      rateLimit: input.rate_limit ?? null,
+      ordering: input.ordering ?? 'none',
       secret: input.secret ?? generateSecret(),
     });
     const saved = await this.webhooks.save(webhook);
+    this.publish(WEBHOOK_CHANGED, { id: saved.id });
     return this.getOrFail(saved.id);
   }
 
@@ -273,6 +290,8 @@ export class WebhooksService {
     if (input.retry_enabled !== undefined) patch.retryEnabled = input.retry_enabled;
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
     if (input.headers !== undefined) patch.headers = input.headers ?? {};
+    if (input.rate_limit !== undefined) patch.rateLimit = input.rate_limit;
+    if (input.ordering !== undefined) patch.ordering = input.ordering;
     if (input.secret !== undefined && input.secret !== current.secret) {
       patch.secret = input.secret;
       patch.previousSecret = null;
@@ -284,6 +303,12 @@ export class WebhooksService {
     if (turningOff) Object.assign(patch, { enabled: false, disabledReason: OPERATOR_DISABLED_REASON });
     if (Object.keys(patch).length === 0) return current;
     await this.webhooks.update({ id }, patch);
+    this.publish(WEBHOOK_CHANGED, { id });
+    const after = { rateLimit: patch.rateLimit !== undefined ? patch.rateLimit : current.rateLimit, ordering: patch.ordering ?? current.ordering };
+    if (isPaced(after) !== isPaced(current)) {
+      const pacing: WebhookPacingChangedPayload = { id, paced: isPaced(after) };
+      this.publish(WEBHOOK_PACING_CHANGED, pacing);
+    }
     if (turningOff) this.publishDisabled({ id, reason: OPERATOR_DISABLED_REASON });
     return this.getOrFail(id);
   }
@@ -311,6 +336,7 @@ export class WebhooksService {
       ),
     );
     if (!rows.length) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+    this.publish(WEBHOOK_CHANGED, { id });
     if (!rows[0].enabled) this.publishDisabled({ id, reason: OPERATOR_DISABLED_REASON });
     return this.getOrFail(id);
   }

@@ -73,6 +73,8 @@ describe('Webhooks CRUD (e2e)', () => {
         enabled: true,
         retry_enabled: true,
         timeout_ms: 10000,
+        rate_limit: null,
+        ordering: 'none',
         headers: {},
         secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
         last_error: null,

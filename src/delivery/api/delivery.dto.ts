@@ -129,6 +129,8 @@ class QueueDto {
   @ApiProperty() due: number;
   @ApiProperty() sending: number;
   @ApiProperty({ nullable: true, type: String }) oldest_due_at: string | null;
+  @ApiProperty({ description: 'How far behind the endpoint is: seconds since the oldest due attempt became due (0: nothing waiting)' })
+  behind_seconds: number;
 }
 
 class TypeCountDto {
@@ -158,6 +160,8 @@ export class StatsDto {
   @ApiProperty() consecutive_failures: number;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ nullable: true, type: String }) disabled_reason: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Most deliveries per second (null: no limit)' }) rate_limit: number | null;
+  @ApiProperty({ enum: ['none', 'fifo'] }) ordering: string;
 }
 
 export { TypeCountDto };

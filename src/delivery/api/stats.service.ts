@@ -18,7 +18,7 @@ export interface WebhookStats {
   events_pending_retry: number;
   avg_duration_ms: number | null;
   p95_duration_ms: number | null;
-  queue: { pending: number; due: number; sending: number; oldest_due_at: string | null };
+  queue: { pending: number; due: number; sending: number; oldest_due_at: string | null; behind_seconds: number };
   by_event_type: Record<string, { total: number; succeeded: number; failed: number }>;
   last_triggered_at: string | null;
   last_success_at: string | null;
@@ -26,6 +26,8 @@ export interface WebhookStats {
   consecutive_failures: number;
   enabled: boolean;
   disabled_reason: string | null;
+  rate_limit: number | null;
+  ordering: string;
 }
 
 const num = (v: unknown): number => Number(v ?? 0);
@@ -81,7 +83,13 @@ export class StatsService {
       events_pending_retry: num(queue.events_pending_retry),
       avg_duration_ms: agg.avg_ms === null ? null : Math.round(Number(agg.avg_ms) * 10) / 10,
       p95_duration_ms: agg.p95_ms === null ? null : Math.round(Number(agg.p95_ms) * 10) / 10,
-      queue: { pending: num(queue.pending), due: num(queue.due), sending: num(queue.sending), oldest_due_at: iso(queue.oldest_due_at) },
+      queue: {
+        pending: num(queue.pending),
+        due: num(queue.due),
+        sending: num(queue.sending),
+        oldest_due_at: iso(queue.oldest_due_at),
+        behind_seconds: queue.oldest_due_at ? Math.max(0, Math.round((Date.now() - queue.oldest_due_at.getTime()) / 100) / 10) : 0,
+      },
       by_event_type: Object.fromEntries(byType.map((r) => [r.event_type, { total: num(r.total), succeeded: num(r.succeeded), failed: num(r.failed) }])),
       last_triggered_at: iso(webhook.lastTriggeredAt),
       last_success_at: iso(webhook.lastSuccessAt),
@@ -89,6 +97,8 @@ export class StatsService {
       consecutive_failures: webhook.consecutiveFailures,
       enabled: webhook.enabled,
       disabled_reason: webhook.disabledReason,
+      rate_limit: webhook.rateLimit,
+      ordering: webhook.ordering,
     };
   }
 }

@@ -3,34 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { affectedRows, returnedRows } from '../../database/query-result';
 import { ClaimedAttempt } from '../attempt.types';
-import type { AttemptTrigger } from '../attempt.entity';
+import { CLAIMABLE, QUEUE_ROW_COLUMNS, QueueRow, toClaimed } from './queue-row';
 import { Status } from '../attempt-status';
 
-interface QueueRow {
-  id: string;
-  webhook_id: string;
-  event_id: string;
-  event_created_at: Date;
-  event_type: string;
-  attempt: number;
-  trigger: AttemptTrigger;
-}
-
-function toClaimed(r: QueueRow): ClaimedAttempt {
-  return {
-    id: r.id,
-    webhookId: r.webhook_id,
-    eventId: r.event_id,
-    eventCreatedAt: r.event_created_at,
-    eventType: r.event_type,
-    attempt: r.attempt,
-    trigger: r.trigger,
-  };
-}
-
-const RETURNING = 'RETURNING id, webhook_id, event_id, event_created_at, event_type, attempt, trigger';
-/** A queue row is free to claim when nobody holds it, or its holder's lease ran out (the instance died or hung: at least once). */
-const CLAIMABLE = '(locked_until IS NULL OR locked_until < now())';
+const RETURNING = `RETURNING ${QUEUE_ROW_COLUMNS.join(', ')}`;
 
 export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
 
@@ -38,6 +14,8 @@ export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
 export interface NewAttempt extends Omit<ClaimedAttempt, 'id'> {
   /** true: created already claimed by this instance (leased). */
   claimed: boolean;
+  /** true: its webhook is paced (rate limit or FIFO): only the paced lane claims it. */
+  paced?: boolean;
   scheduledAt?: Date;
 }
 
@@ -77,11 +55,12 @@ export class AttemptStore {
   async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
     const result = await manager.query<Array<QueueRow & { locked_until: Date | null }>>(
-      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at)
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
        SELECT w, e, ec, t, a, tr, COALESCE(s, now()),
               CASE WHEN c THEN now() + make_interval(secs => $9::double precision / 1000) END,
-              CASE WHEN c THEN now() END
-       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[], $8::timestamptz[]) AS x(w, e, ec, t, a, tr, c, s)
+              CASE WHEN c THEN now() END, p
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[], $8::timestamptz[], $10::bool[])
+         AS x(w, e, ec, t, a, tr, c, s, p)
        ${RETURNING}, locked_until`,
       [
         rows.map((r) => r.webhookId),
@@ -93,6 +72,7 @@ export class AttemptStore {
         rows.map((r) => r.claimed),
         rows.map((r) => r.scheduledAt ?? null),
         leaseMs,
+        rows.map((r) => r.paced ?? false),
       ],
     );
     return result.map((r) => ({ ...toClaimed(r), claimed: r.locked_until !== null }));
@@ -107,10 +87,14 @@ export class AttemptStore {
    * of those webhooks; rows another instance claimed meanwhile are skipped
    * (SKIP LOCKED, and claimability is checked again after the lock). Only
    * the lease columns change, so the update can stay on its page (HOT).
+   * `excluded` webhooks (the paced ones: PacingStore claims theirs) are left out.
    */
-  async claimDue(limit: number, leaseMs: number, perWebhook: Map<string, number>, otherWebhooks: number): Promise<ClaimResult> {
+  async claimDue(limit: number, leaseMs: number, perWebhook: Map<string, number>, otherWebhooks: number, excluded: string[] = []): Promise<ClaimResult> {
     if (limit <= 0) return { attempts: [], expiredLeases: 0 };
-    const full = [...perWebhook].filter(([, n]) => n <= 0).map(([id]) => id);
+    const full = [...perWebhook]
+      .filter(([, n]) => n <= 0)
+      .map(([id]) => id)
+      .concat(excluded);
     const partial = [...perWebhook].filter(([, n]) => n > 0);
     const rows = await this.db.transaction(async (m) => {
       // the queue's statistics lag behind a burst; on them the planner would fetch every due row in a
@@ -124,7 +108,7 @@ export class AttemptStore {
                SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
                FROM (
                  SELECT id, webhook_id, scheduled_at FROM delivery_queue
-                 WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT (webhook_id = ANY($3::uuid[]))
+                 WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT paced AND NOT (webhook_id = ANY($3::uuid[]))
                  ORDER BY scheduled_at
                  LIMIT $1 * 4
                ) AS due
@@ -161,7 +145,7 @@ export class AttemptStore {
                 response_body text, next_retry_at timestamptz, started_at timestamptz, finished_at timestamptz)
        ), done AS (
          DELETE FROM delivery_queue q USING v WHERE q.id = v.id AND q.locked_until IS NOT NULL
-         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, q.scheduled_at, q.created_at
+         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, q.scheduled_at, q.created_at, q.paced
        ), logged AS (
          INSERT INTO webhook_logs (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, status_code,
                                    duration_ms, error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at)
@@ -170,11 +154,20 @@ export class AttemptStore {
                 v.duration_ms, v.error, v.request_headers, v.response_headers, v.response_body, v.next_retry_at, d.created_at, v.started_at, v.finished_at
          FROM done d JOIN v ON v.id = d.id
        )
-       INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
-       SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at
+       INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
+       SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at, d.paced
        FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL`,
       [JSON.stringify(results)],
     );
+  }
+
+  /**
+   * Marks a webhook's queued attempts as paced or not (its rate limit or
+   * ordering changed): from then on only the paced lane, or only the claim
+   * loop, claims them, on every instance.
+   */
+  async setPaced(webhookId: string, paced: boolean): Promise<void> {
+    await this.db.query(`UPDATE delivery_queue SET paced = $2 WHERE webhook_id = $1 AND paced <> $2`, [webhookId, paced]);
   }
 
   /** Gives claimed attempts back to the queue (shutdown, a webhook gone, or waited too long for a slot). */
@@ -232,10 +225,10 @@ export class AttemptStore {
    * this webhook since `since` that never succeeded and has nothing queued,
    * oldest first, at most `limit`; returns how many.
    */
-  async queueRecovery(webhookId: string, since: Date, limit: number): Promise<number> {
+  async queueRecovery(webhookId: string, since: Date, limit: number, paced: boolean): Promise<number> {
     const res: unknown = await this.db.query(
-      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
-       SELECT $1, event_id, max(event_created_at), max(event_type), max(attempt) + 1, 'recover', now()
+      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
+       SELECT $1, event_id, max(event_created_at), max(event_type), max(attempt) + 1, 'recover', now(), $4
        FROM webhook_attempts
        WHERE webhook_id = $1 AND created_at >= $2
        GROUP BY event_id
@@ -243,7 +236,7 @@ export class AttemptStore {
        ORDER BY min(created_at)
        LIMIT $3
        RETURNING id`,
-      [webhookId, since, limit],
+      [webhookId, since, limit, paced],
     );
     return returnedRows(res).length;
   }

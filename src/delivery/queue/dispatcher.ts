@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { WebhooksService } from '../../webhooks/webhooks.service';
+import type { Webhook } from '../../webhooks/webhook.entity';
+import { isPaced } from '../../webhooks/pacing';
 import { AttemptStore } from './attempt-store';
 import { AttemptOutcome, ClaimedAttempt, PreparedAttempt, SendResult } from '../attempt.types';
 import { DeliveryObserver } from '../delivery-observer';
@@ -37,6 +39,16 @@ const HOLD_HORIZON_MS = 2000;
 /** A webhook's share of the waiting room is never below this many times its slots (nor above a quarter of the room). */
 const MIN_SHARE_PER_SLOT = 3;
 
+/**
+ * The paced lane (`PacedLane`) as the dispatcher sees it: the webhooks it
+ * claims for (the claim loop leaves them alone), and a wake-up when one of
+ * their attempts was recorded or attempts were queued.
+ */
+export interface PacedLaneHooks {
+  pacedIds(): string[];
+  wake(): void;
+}
+
 /** How the fan-out may take an attempt it creates: with a slot (sent at once), held in the waiting room, or not (queued). */
 export type Admission = 'slot' | 'hold' | null;
 /** Results waiting to be written beyond which no more attempts are claimed. */
@@ -61,6 +73,7 @@ export class Dispatcher {
   private readonly waiting: WaitingRoom<PreparedAttempt>;
   private readonly loop: ClaimLoop;
   private readonly pace: EndpointPace;
+  private lane: PacedLaneHooks = { pacedIds: () => [], wake: () => undefined };
 
   constructor(
     private readonly config: AppConfig,
@@ -95,6 +108,21 @@ export class Dispatcher {
     return this.leaseMs;
   }
 
+  /** Connects the paced lane (once, at startup). */
+  attachLane(lane: PacedLaneHooks): void {
+    this.lane = lane;
+  }
+
+  /** How many attempts of a paced webhook this instance could start now. */
+  pacedRoom(webhookId: string): number {
+    return this.accepting ? this.slots.freeFor(webhookId) : 0;
+  }
+
+  /** Starts attempts the paced lane claimed (within pacedRoom); any without a slot go back to the queue. */
+  async startPaced(claimed: ClaimedAttempt[]): Promise<void> {
+    await this.startClaimed(claimed, false);
+  }
+
   get inFlightCount(): number {
     return this.slots.inFlight;
   }
@@ -105,10 +133,12 @@ export class Dispatcher {
    * waiting room if there is one (created leased, sent when a slot of its
    * webhook frees up: no claim needed), else null (it goes to the queue, and
    * the fan-out calls notifyQueued once it is committed). A new attempt does
-   * not overtake claimed ones waiting for its webhook's next slot.
+   * not overtake claimed ones waiting for its webhook's next slot. Attempts
+   * of paced webhooks always go to the queue, for the paced lane.
    */
-  admit(webhookId: string): Admission {
-    if (!this.accepting) return null;
+  admit(webhook: Webhook): Admission {
+    if (!this.accepting || isPaced(webhook)) return null;
+    const webhookId = webhook.id;
     if (!this.waiting.has(webhookId) && this.slots.take(webhookId)) return 'slot';
     return this.waiting.hold(webhookId, this.pace.share(webhookId)) ? 'hold' : null;
   }
@@ -144,7 +174,9 @@ export class Dispatcher {
 
   /** Attempts went into the queue unclaimed: claim as soon as there is room, rather than at the next sweep. */
   notifyQueued(): void {
-    if (this.accepting) this.loop.wake('queued');
+    if (!this.accepting) return;
+    this.loop.wake('queued');
+    this.lane.wake();
   }
 
   /** Claims now (the sweeper's clock) as many due attempts as there is room for; resolves with how many. */
@@ -191,6 +223,8 @@ export class Dispatcher {
     } catch (err) {
       this.logger.warn(`Could not record attempt ${p.attempt.id} (its lease brings it back to the queue): ${(err as Error).message}`);
     }
+    // FIFO's next event may go once this one is recorded
+    if (isPaced(p.webhook)) this.lane.wake();
     return outcome;
   }
 
@@ -249,13 +283,14 @@ export class Dispatcher {
     for (const [id, n] of this.waiting.counts()) held.set(id, (held.get(id) ?? 0) + n);
     const others = this.slots.perWebhook * depth;
     const perWebhook = new Map([...held].map(([id, n]) => [id, others - n]));
-    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, perWebhook, others);
+    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, perWebhook, others, this.lane.pacedIds());
     if (expiredLeases) this.logger.warn(`${expiredLeases} attempts outlived their lease (an instance died?) and are sent again`);
     await this.startClaimed(claimed);
     return { claimed: claimed.length, queue: queueAfter(claimed, room, perWebhook, others) };
   }
 
-  private async startClaimed(claimed: ClaimedAttempt[]): Promise<void> {
+  /** Starts claimed attempts that have a slot; the others wait for one in the waiting room (`park`) or go back to the queue. */
+  private async startClaimed(claimed: ClaimedAttempt[], park = true): Promise<void> {
     if (claimed.length === 0) return;
     const prepared = await this.preparer.prepare(claimed);
     const overflow: string[] = [];
@@ -263,7 +298,7 @@ export class Dispatcher {
     for (const p of prepared.ready) {
       // no free slot (taken by a fan-out while the claim ran, or claimed ahead): wait for the next one here
       if (this.accepting && !this.waiting.has(p.webhook.id) && this.slots.take(p.webhook.id)) toStart.push(p);
-      else if (!this.accepting || !this.waiting.park(p.webhook.id, p)) overflow.push(p.attempt.id);
+      else if (!park || !this.accepting || !this.waiting.park(p.webhook.id, p)) overflow.push(p.attempt.id);
     }
     await this.store.release([...overflow, ...prepared.orphans]);
     this.start(toStart);

@@ -10,6 +10,7 @@ import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
 import type { PreparedAttempt } from '../attempt.types';
 import { Admission, Dispatcher } from './dispatcher';
+import { isPaced } from '../../webhooks/pacing';
 import { buildEventBody } from '../sending/event-body';
 import { MicroBatcher } from '../../common/micro-batcher';
 
@@ -75,7 +76,7 @@ export class FanOutService {
     const admitted: Array<{ webhookId: string; admission: Admission }> = [];
     for (const [eventId, event] of bodies) {
       for (const w of subscribers.get(event.type) ?? []) {
-        const admission = this.dispatcher.admit(w.id);
+        const admission = this.dispatcher.admit(w);
         if (admission) admitted.push({ webhookId: w.id, admission });
         rows.push({
           webhookId: w.id,
@@ -85,6 +86,7 @@ export class FanOutService {
           attempt: 1,
           trigger: 'event',
           claimed: admission !== null,
+          paced: isPaced(w),
         });
       }
     }

@@ -20,6 +20,11 @@ export class Slots {
     return this.max - this.total;
   }
 
+  /** How many more slots the webhook could take now (both limits). */
+  freeFor(webhookId: string): number {
+    return Math.max(0, Math.min(this.max - this.total, this.perWebhook - (this.byWebhook.get(webhookId) ?? 0)));
+  }
+
   /** Takes one slot for the webhook if both limits allow it. */
   take(webhookId: string): boolean {
     const current = this.byWebhook.get(webhookId) ?? 0;
