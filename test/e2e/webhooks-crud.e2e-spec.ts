@@ -609,6 +609,20 @@ describe('Webhooks CRUD (e2e)', () => {
     }
   });
 
+  it('documents rate_limit and ordering on create, update and the webhook, and in stats', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      components: { schemas: Record<string, { properties: Record<string, { enum?: string[]; minimum?: number; maximum?: number }> }> };
+    };
+    const { schemas } = doc.components;
+    for (const name of ['CreateWebhookDto', 'UpdateWebhookDto', 'WebhookDto']) {
+      expect(schemas[name].properties.ordering.enum).toEqual(['none', 'fifo']);
+      expect(schemas[name].properties.rate_limit).toBeDefined();
+    }
+    expect(schemas.CreateWebhookDto.properties.rate_limit).toMatchObject({ minimum: 1, maximum: 100000 });
+    expect(schemas.StatsDto.properties.rate_limit).toBeDefined();
+    expect(schemas.QueueDto.properties.behind_seconds).toBeDefined();
+  });
+
   describe('delivery bookkeeping (summaries from delivery, stored by WebhooksService)', () => {
     const at = (isoTime: string) => new Date(isoTime);
     const record = (results: AttemptResult[]) => service.applyDeliverySummaries(summarizeResults(results));
