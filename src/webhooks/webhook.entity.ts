@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { PayloadFilter } from './payload-filter';
 
 @Entity({ name: 'webhooks' })
 // GIN index on the subscriptions of enabled webhooks (written by hand in the migration).
@@ -29,6 +30,10 @@ export class Webhook {
   /** Subscriptions: catalogue types, category wildcards (`service.*`) or `*`. */
   @Column({ type: 'text', array: true })
   events: string[];
+
+  /** Payload filter (src/webhooks/payload-filter.ts); null: every event of the subscribed types. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: PayloadFilter | null;
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;

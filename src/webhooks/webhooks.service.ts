@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
@@ -12,10 +13,17 @@ import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscr
 import { WEBHOOK_DELETED, WEBHOOK_DISABLED, WebhookDeletedPayload, WebhookDisabledPayload } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
 import { Webhook } from './webhook.entity';
+import { compileFilter, FilterPredicate, isEmptyFilter, PayloadFilter } from './payload-filter';
 
 /** How long the previous secret stays valid after a rotation. */
 export const PREVIOUS_SECRET_GRACE_HOURS = 24;
 export const OPERATOR_DISABLED_REASON = 'disabled by an operator';
+/** Compiled filters kept at most (the cache starts over beyond). */
+const MAX_CACHED_FILTERS = 100_000;
+
+function storedFilter(filter: PayloadFilter | null | undefined): PayloadFilter | null {
+  return isEmptyFilter(filter) ? null : filter!;
+}
 
 export interface WebhookListFilter {
   enabled?: boolean;
@@ -89,6 +97,8 @@ export interface WebhookAttention {
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
+  /** Compiled payload filters by webhook id, with the webhook version (updated_at) they were compiled from. */
+  private readonly filters = new Map<string, { version: number; match: FilterPredicate }>();
 
   constructor(
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
@@ -118,6 +128,35 @@ export class WebhooksService {
         hooks.filter((w) => matchesSubscription(w.events, type)),
       );
     return out;
+  }
+
+  /**
+   * Does this webhook take an event of `type` with this data, beyond its
+   * subscriptions (the caller has matched those)? Its payload filter, compiled
+   * once per version of the webhook (`updated_at`) and cached. `data` is asked
+   * for only when the webhook has a filter (the caller parses the payload
+   * once per event, lazily).
+   */
+  accepts(webhook: Webhook, type: string, data: () => unknown): boolean {
+    if (webhook.filter === null || webhook.filter === undefined) return true;
+    return this.filterOf(webhook)({ type, data: data() });
+  }
+
+  private filterOf(webhook: Webhook): FilterPredicate {
+    const version = webhook.updatedAt?.getTime() ?? 0;
+    const cached = this.filters.get(webhook.id);
+    if (cached && cached.version === version) return cached.match;
+    let match: FilterPredicate;
+    try {
+      match = compileFilter(webhook.filter);
+    } catch (err) {
+      // only valid filters are stored; one changed by hand in the database matches nothing rather than everything
+      this.logger.warn(`The filter of webhook ${webhook.id} is invalid, so it matches no event: ${(err as Error).message}`);
+      match = () => false;
+    }
+    if (this.filters.size >= MAX_CACHED_FILTERS) this.filters.clear();
+    this.filters.set(webhook.id, { version, match });
+    return match;
   }
 
   async findByIds(ids: string[]): Promise<Webhook[]> {
@@ -252,6 +291,7 @@ export class WebhooksService {
       retryEnabled: input.retry_enabled ?? true,
       timeoutMs: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       headers: input.headers ?? {},
+      filter: storedFilter(input.filter),
       secret: input.secret ?? generateSecret(),
     });
     const saved = await this.webhooks.save(webhook);
@@ -273,6 +313,7 @@ export class WebhooksService {
     if (input.retry_enabled !== undefined) patch.retryEnabled = input.retry_enabled;
     if (input.timeout_ms !== undefined) patch.timeoutMs = input.timeout_ms;
     if (input.headers !== undefined) patch.headers = input.headers ?? {};
+    if (input.filter !== undefined) patch.filter = storedFilter(input.filter);
     if (input.secret !== undefined && input.secret !== current.secret) {
       patch.secret = input.secret;
       patch.previousSecret = null;
@@ -283,7 +324,7 @@ export class WebhooksService {
     if (turningOn) Object.assign(patch, { enabled: true, consecutiveFailures: 0, failingSince: null, disabledReason: null });
     if (turningOff) Object.assign(patch, { enabled: false, disabledReason: OPERATOR_DISABLED_REASON });
     if (Object.keys(patch).length === 0) return current;
-    await this.webhooks.update({ id }, patch);
+    await this.webhooks.update({ id }, patch as QueryDeepPartialEntity<Webhook>);
     if (turningOff) this.publishDisabled({ id, reason: OPERATOR_DISABLED_REASON });
     return this.getOrFail(id);
   }
