@@ -7,6 +7,8 @@ import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
+import { isOperationalType } from '../events/event-catalogue';
+import { EventsService } from '../events/events.service';
 import { generateSecret } from './secret';
 import type { WebhookResultSummary } from './delivery-summary';
 import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
@@ -20,6 +22,11 @@ export const PREVIOUS_SECRET_GRACE_HOURS = 24;
 export const OPERATOR_DISABLED_REASON = 'disabled by an operator';
 /** Compiled filters kept at most (the cache starts over beyond). */
 const MAX_CACHED_FILTERS = 100_000;
+
+/** The webhook an operational event is about (its data's webhook_id). */
+function aboutWebhook(data: unknown): unknown {
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>).webhook_id : undefined;
+}
 
 function storedFilter(filter: PayloadFilter | null | undefined): PayloadFilter | null {
   return isEmptyFilter(filter) ? null : filter!;
@@ -60,7 +67,8 @@ WITH v AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[])
     AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start)
 ), locked AS (
-  SELECT w.id, w.enabled AS was_enabled FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
+  SELECT w.id, w.enabled AS was_enabled, w.consecutive_failures AS old_failures, w.last_failure_at AS old_last_failure_at
+  FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
 )
 UPDATE webhooks w SET
   last_triggered_at = GREATEST(w.last_triggered_at, v.triggered_at),
@@ -74,7 +82,31 @@ UPDATE webhooks w SET
   updated_at = CASE WHEN ${EXPIRED} THEN now() ELSE w.updated_at END
 FROM v JOIN locked l ON l.id = v.id
 WHERE w.id = v.id
-RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason`;
+RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason, w.name, w.last_error, w.consecutive_failures, w.failing_since,
+  l.old_failures, (v.reset AND v.success_at >= COALESCE(l.old_last_failure_at, '-infinity'::timestamptz)) AS reset_now`;
+
+/** What RECORD_RESULTS_SQL returns per webhook: the new state, and from the same locked row the old streak. */
+interface RecordedState {
+  id: string;
+  disabled_now: boolean;
+  disabled_reason: string | null;
+  name: string;
+  last_error: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  old_failures: number;
+  reset_now: boolean;
+}
+
+/** An attempt whose event will not be tried again at that webhook (its retries are used up). */
+export interface ExhaustedAttempt {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  error: string | null;
+  statusCode: number | null;
+}
 
 /**
  * The endpoint registry: CRUD, toggling, secrets, subscription matching and
@@ -105,6 +137,7 @@ export class WebhooksService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly bus: EventEmitter2,
     private readonly config: AppConfig,
+    private readonly events: EventsService,
   ) {}
 
   // ---- used by the delivery module ----------------------------------------
@@ -138,6 +171,8 @@ export class WebhooksService {
    * once per event, lazily).
    */
   accepts(webhook: Webhook, type: string, data: () => unknown): boolean {
+    // an operational event is never sent to the webhook it is about
+    if (isOperationalType(type) && aboutWebhook(data()) === webhook.id) return false;
     if (webhook.filter === null || webhook.filter === undefined) return true;
     return this.filterOf(webhook)({ type, data: data() });
   }
@@ -216,7 +251,7 @@ export class WebhooksService {
   async applyDeliverySummaries(summaries: WebhookResultSummary[]): Promise<string[]> {
     if (summaries.length === 0) return [];
     const hours = this.config.get('WEBHOOK_DISABLE_AFTER_HOURS');
-    const rows = returnedRows<{ id: string; disabled_now: boolean; disabled_reason: string | null }>(
+    const rows = returnedRows<RecordedState>(
       await this.db.query(RECORD_RESULTS_SQL, [
         summaries.map((s) => s.webhookId),
         summaries.map((s) => s.triggeredAt),
@@ -232,16 +267,101 @@ export class WebhooksService {
     );
     const disabled = rows.filter((r) => r.disabled_now);
     for (const row of disabled) this.publishDisabled({ id: row.id, reason: row.disabled_reason ?? 'failing for too long' });
+    this.raiseStateChanges(rows);
     return disabled.map((r) => r.id);
+  }
+
+  /**
+   * The operational events of the state changes one bookkeeping statement
+   * made: each is seen by exactly one statement (the row was locked while its
+   * old and new streak were read), so each is raised once, whichever instance
+   * wrote it. Nothing is raised in the common case, and no query is made.
+   */
+  private raiseStateChanges(rows: RecordedState[]): void {
+    const n = this.config.get('WEBHOOK_FAILING_AFTER_FAILURES');
+    for (const r of rows) {
+      const about = { webhook_id: r.id, webhook_name: r.name };
+      const oldFailures = Number(r.old_failures);
+      const failures = Number(r.consecutive_failures);
+      if (r.reset_now && oldFailures >= n) {
+        this.raise('webhook.endpoint_recovered', {
+          ...about,
+          reason: `delivered successfully after ${oldFailures} failed attempts in a row`,
+          failed_attempts: oldFailures,
+          last_error: r.last_error,
+        });
+      }
+      if ((r.reset_now ? 0 : oldFailures) < n && failures >= n) {
+        this.raise('webhook.endpoint_failing', {
+          ...about,
+          reason: `${failures} failed attempts in a row (WEBHOOK_FAILING_AFTER_FAILURES=${n})`,
+          consecutive_failures: failures,
+          failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+          last_error: r.last_error,
+        });
+      }
+      if (r.disabled_now) {
+        this.raise('webhook.endpoint_disabled', {
+          ...about,
+          reason: r.disabled_reason,
+          consecutive_failures: failures,
+          failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+          last_error: r.last_error,
+        });
+      }
+    }
+  }
+
+  /**
+   * `webhook.attempts_exhausted` for events whose last attempt failed with no
+   * retry left (the caller passes each once: the attempt's queue row was
+   * moved to the log by this call). One query for the webhooks' names.
+   */
+  async raiseAttemptsExhausted(attempts: ExhaustedAttempt[]): Promise<void> {
+    const reported = attempts.filter((a) => !isOperationalType(a.eventType)); // never news about delivering news
+    if (reported.length === 0) return;
+    const names = new Map((await this.findByIds(reported.map((a) => a.webhookId))).map((w) => [w.id, w.name]));
+    for (const a of reported) {
+      this.raise('webhook.attempts_exhausted', {
+        webhook_id: a.webhookId,
+        webhook_name: names.get(a.webhookId) ?? null,
+        event_id: a.eventId,
+        event_type: a.eventType,
+        attempts: a.attempt,
+        reason: `the event was not delivered after ${a.attempt} attempt${a.attempt === 1 ? '' : 's'}; no retry is left`,
+        status_code: a.statusCode,
+        last_error: a.error,
+      });
+    }
+  }
+
+  /** Emits an operational event (after the change it reports is committed); a failure is logged, never thrown into delivery. */
+  private raise(type: string, data: Record<string, unknown>): void {
+    this.events.emit(type, data).catch((err: Error) => this.logger.warn(`Could not record ${type} for webhook ${String(data.webhook_id)}: ${err.message}`));
   }
 
   /** Disables an enabled webhook (e.g. its endpoint answered 410 Gone) and announces it. No-op when already disabled or gone. */
   async disable(id: string, reason: string): Promise<void> {
     if (!isUuid(id)) return;
-    const rows = returnedRows<{ id: string }>(
-      await this.db.query(`UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled RETURNING id`, [id, reason]),
+    const rows = returnedRows<{ id: string; name: string; last_error: string | null; consecutive_failures: number; failing_since: Date | null }>(
+      await this.db.query(
+        `UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled
+         RETURNING id, name, last_error, consecutive_failures, failing_since`,
+        [id, reason],
+      ),
     );
-    if (rows.length) this.publishDisabled({ id, reason });
+    if (rows.length) {
+      this.publishDisabled({ id, reason });
+      const r = rows[0];
+      this.raise('webhook.endpoint_disabled', {
+        webhook_id: id,
+        webhook_name: r.name,
+        reason,
+        consecutive_failures: Number(r.consecutive_failures),
+        failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+        last_error: r.last_error,
+      });
+    }
   }
 
   /** The current secret plus the previous one while its grace period lasts. */

@@ -25,4 +25,19 @@ describe('summarizeResults', () => {
     ).toEqual([{ webhookId: 'c', triggeredAt: at(5), successAt: null, failureAt: at(5), error: 'timed out', reset: false, failures: 2, failingSince: at(5) }]);
     expect(summarizeResults([])).toEqual([]);
   });
+
+  it('attempts that do not count for the streak (operational events) update the times and last error only', () => {
+    expect(
+      summarizeResults([
+        { webhookId: 'd', success: false, finishedAt: at(1), error: 'HTTP 500', countsForStreak: false },
+        { webhookId: 'd', success: true, finishedAt: at(2), error: null, countsForStreak: false },
+        { webhookId: 'e', success: false, finishedAt: at(1), error: 'HTTP 502' },
+        { webhookId: 'e', success: true, finishedAt: at(2), error: null, countsForStreak: false },
+        { webhookId: 'e', success: false, finishedAt: at(3), error: 'HTTP 503', countsForStreak: false },
+      ]),
+    ).toEqual([
+      { webhookId: 'd', triggeredAt: at(2), successAt: at(2), failureAt: at(1), error: 'HTTP 500', reset: false, failures: 0, failingSince: null },
+      { webhookId: 'e', triggeredAt: at(3), successAt: at(2), failureAt: at(3), error: 'HTTP 503', reset: false, failures: 1, failingSince: at(1) },
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import { affectedRows, returnedRows } from '../../database/query-result';
 import { ClaimedAttempt } from '../attempt.types';
 import type { AttemptTrigger } from '../attempt.entity';
 import { Status } from '../attempt-status';
+import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
 
 interface QueueRow {
   id: string;
@@ -150,11 +151,12 @@ export class AttemptStore {
    * leased) move to the log with their results, and the retries they
    * scheduled are queued. The batch goes as one JSON parameter, which
    * PostgreSQL parses in C, rather than a dozen arrays each escaped element
-   * by element in the driver.
+   * by element in the driver. Returns the event deliveries that failed with
+   * no retry left (each once: only the call that moved its row sees it).
    */
-  async recordResults(results: FinishedAttempt[]): Promise<void> {
-    if (results.length === 0) return;
-    await this.db.query(
+  async recordResults(results: FinishedAttempt[]): Promise<ExhaustedAttempt[]> {
+    if (results.length === 0) return [];
+    const rows: unknown = await this.db.query(
       `WITH v AS (
          SELECT * FROM json_to_recordset($1::json)
            AS v(id uuid, success boolean, status_code int, duration_ms int, error text, request_headers jsonb, response_headers jsonb,
@@ -169,12 +171,19 @@ export class AttemptStore {
                 CASE WHEN v.success THEN '${Status.Succeeded}' ELSE '${Status.Failed}' END, v.success, d.scheduled_at, v.status_code,
                 v.duration_ms, v.error, v.request_headers, v.response_headers, v.response_body, v.next_retry_at, d.created_at, v.started_at, v.finished_at
          FROM done d JOIN v ON v.id = d.id
+       ), retried AS (
+         INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+         SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at
+         FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL
        )
-       INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
-       SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at
-       FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL`,
+       SELECT d.webhook_id, d.event_id, d.event_type, d.attempt, v.error, v.status_code
+       FROM done d JOIN v ON v.id = d.id
+       WHERE NOT v.success AND v.next_retry_at IS NULL AND d.trigger = 'event'`,
       [JSON.stringify(results)],
     );
+    return returnedRows<{ webhook_id: string; event_id: string; event_type: string; attempt: number; error: string | null; status_code: number | null }>(
+      rows,
+    ).map((r) => ({ webhookId: r.webhook_id, eventId: r.event_id, eventType: r.event_type, attempt: r.attempt, error: r.error, statusCode: r.status_code }));
   }
 
   /** Gives claimed attempts back to the queue (shutdown, a webhook gone, or waited too long for a slot). */

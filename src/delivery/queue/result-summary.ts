@@ -6,6 +6,12 @@ export interface AttemptResult {
   success: boolean;
   finishedAt: Date;
   error: string | null;
+  /**
+   * false: the attempt updates the last_* times and last_error but not the
+   * failure streak (attempts of operational events, so that delivering the
+   * service's news about failures can never make news of its own).
+   */
+  countsForStreak?: boolean;
 }
 
 /** Per webhook, applies its results in time order (ties in the order given): the last outcome decides the streak. */
@@ -19,7 +25,13 @@ export function summarizeResults(results: readonly AttemptResult[]): WebhookResu
       byWebhook.set(r.webhookId, s);
     }
     s.triggeredAt = r.finishedAt;
-    if (r.success) {
+    if (r.countsForStreak === false) {
+      if (r.success) s.successAt = r.finishedAt;
+      else {
+        s.failureAt = r.finishedAt;
+        s.error = r.error ?? 'delivery failed';
+      }
+    } else if (r.success) {
       s.successAt = r.finishedAt;
       s.reset = true;
       s.failures = 0;
