@@ -38,6 +38,11 @@ export function matchesSubscription(subscriptions: readonly string[], type: stri
   return subscriptions.some((s) => keys.includes(s));
 }
 
+/** The catalogue types a webhook with these subscriptions receives (replay looks for events of these). */
+export function subscribedTypes(subscriptions: readonly string[]): string[] {
+  return SUBSCRIBABLE_TYPES.filter((t) => matchesSubscription(subscriptions, t));
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value.slice(0, 100)}"` : (JSON.stringify(value)?.slice(0, 100) ?? String(value));
 }

@@ -216,6 +216,11 @@ export class WebhooksService {
     return (await this.webhooks.find({ select: { id: true } })).map((w) => w.id);
   }
 
+  /** The enabled webhooks' ids (the bulk retry queues attempts for those only). */
+  async enabledIds(): Promise<string[]> {
+    return (await this.webhooks.find({ select: { id: true }, where: { enabled: true } })).map((w) => w.id);
+  }
+
   /** Webhooks by state, for the overview. */
   async countByState(): Promise<{ total: number; enabled: number; disabled: number; failing: number }> {
     const [row] = await this.db.query<Array<Record<string, string>>>(

@@ -256,4 +256,62 @@ export class AttemptStore {
     );
     return returnedRows(res).length;
   }
+
+  /**
+   * Queues a first attempt (trigger `replay`) for those of the given events,
+   * in order, that have no attempt at this webhook yet, at most `limit`;
+   * returns the ids of the events queued. Replays of one webhook take turns
+   * (an advisory lock for the transaction), so two calls do not both queue
+   * an event.
+   */
+  async queueReplay(webhookId: string, events: Array<{ id: string; createdAt: Date; type: string }>, limit: number): Promise<string[]> {
+    if (events.length === 0 || limit <= 0) return [];
+    return this.db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('atlas-replay:' || $1::text))`, [webhookId]);
+      const res: unknown = await m.query(
+        `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+         SELECT $1, x.e, x.ec, x.t, 1, 'replay', now()
+         FROM unnest($2::uuid[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS x(e, ec, t, n)
+         WHERE NOT EXISTS (SELECT 1 FROM webhook_logs l WHERE l.event_id = x.e AND l.webhook_id = $1)
+           AND NOT EXISTS (SELECT 1 FROM delivery_queue q WHERE q.event_id = x.e AND q.webhook_id = $1)
+         ORDER BY x.n
+         LIMIT $5
+         RETURNING event_id`,
+        [webhookId, events.map((e) => e.id), events.map((e) => e.createdAt), events.map((e) => e.type), limit],
+      );
+      return returnedRows<{ event_id: string }>(res).map((r) => r.event_id);
+    });
+  }
+
+  /**
+   * The bulk retry after an outage: one new attempt (trigger `retry`) per
+   * (webhook, event) with a failed attempt created in [since, until) (of
+   * `eventType` when given) among `webhookIds`, when no attempt of that
+   * event at that webhook ever succeeded and none is queued or in flight;
+   * oldest first, at most `limit`. Calls take turns (an advisory lock), so
+   * two do not both queue one. Returns how many were queued.
+   */
+  async queueRetryOfFailed(since: Date, until: Date, eventType: string | null, webhookIds: string[], limit: number): Promise<number> {
+    if (webhookIds.length === 0 || limit <= 0) return 0;
+    return this.db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('atlas-retry-failed'))`);
+      const res: unknown = await m.query(
+        `WITH failed AS (
+           SELECT DISTINCT webhook_id, event_id FROM webhook_logs
+           WHERE status = '${Status.Failed}' AND created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR event_type = $3)
+             AND event_type <> 'webhook.test' AND webhook_id = ANY($4::uuid[])
+         )
+         INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at)
+         SELECT a.webhook_id, a.event_id, max(a.event_created_at), max(a.event_type), max(a.attempt) + 1, 'retry', now()
+         FROM webhook_attempts a JOIN failed f ON f.webhook_id = a.webhook_id AND f.event_id = a.event_id
+         GROUP BY a.webhook_id, a.event_id
+         HAVING NOT bool_or(a.status IN ('${Status.Succeeded}', '${Status.Pending}', '${Status.Sending}'))
+         ORDER BY min(a.created_at)
+         LIMIT $5
+         RETURNING id`,
+        [since, until, eventType, webhookIds, limit],
+      );
+      return returnedRows(res).length;
+    });
+  }
 }
