@@ -64,8 +64,8 @@ const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 // deadlocked with the fan-out, which inserts attempts for several webhooks in another order.
 const RECORD_RESULTS_SQL = `
 WITH v AS (
-  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[])
-    AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start)
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[], $11::int[])
+    AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start, status_code)
 ), locked AS (
   SELECT w.id, w.enabled AS was_enabled, w.consecutive_failures AS old_failures, w.last_failure_at AS old_last_failure_at
   FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
@@ -83,7 +83,7 @@ UPDATE webhooks w SET
 FROM v JOIN locked l ON l.id = v.id
 WHERE w.id = v.id
 RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason, w.name, w.last_error, w.consecutive_failures, w.failing_since,
-  l.old_failures, (v.reset AND v.success_at >= COALESCE(l.old_last_failure_at, '-infinity'::timestamptz)) AS reset_now`;
+  l.old_failures, v.status_code, (v.reset AND v.success_at >= COALESCE(l.old_last_failure_at, '-infinity'::timestamptz)) AS reset_now`;
 
 /** What RECORD_RESULTS_SQL returns per webhook: the new state, and from the same locked row the old streak. */
 interface RecordedState {
@@ -95,6 +95,8 @@ interface RecordedState {
   consecutive_failures: number;
   failing_since: Date | null;
   old_failures: number;
+  /** The HTTP status of the batch's latest failure at this webhook. */
+  status_code: number | null;
   reset_now: boolean;
 }
 
@@ -268,6 +270,7 @@ export class WebhooksService {
         summaries.map((s) => s.failingSince),
         hours,
         ` (more than ${hours} hours without a successful delivery)`,
+        summaries.map((s) => s.statusCode ?? null),
       ]),
     );
     const disabled = rows.filter((r) => r.disabled_now);
@@ -303,6 +306,7 @@ export class WebhooksService {
           consecutive_failures: failures,
           failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
           last_error: r.last_error,
+          status_code: r.status_code,
         });
       }
       if (r.disabled_now) {
@@ -312,6 +316,7 @@ export class WebhooksService {
           consecutive_failures: failures,
           failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
           last_error: r.last_error,
+          status_code: r.status_code,
         });
       }
     }
@@ -365,6 +370,7 @@ export class WebhooksService {
         consecutive_failures: Number(r.consecutive_failures),
         failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
         last_error: r.last_error,
+        status_code: null,
       });
     }
   }

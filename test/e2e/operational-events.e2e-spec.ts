@@ -84,6 +84,7 @@ describe('Operational events (e2e)', () => {
       webhook_name: 'hook /failing',
       consecutive_failures: 2,
       last_error: 'HTTP 500 Internal Server Error',
+      status_code: 500,
       reason: expect.stringContaining('2 failed attempts in a row'),
     });
     const [exhausted] = opsTo('/ops', 'webhook.attempts_exhausted');

@@ -6,6 +6,8 @@ export interface AttemptResult {
   success: boolean;
   finishedAt: Date;
   error: string | null;
+  /** The HTTP status, when there was a response. */
+  statusCode?: number | null;
   /**
    * false: the attempt updates the last_* times and last_error but not the
    * failure streak (attempts of operational events, so that delivering the
@@ -21,7 +23,17 @@ export function summarizeResults(results: readonly AttemptResult[]): WebhookResu
   for (const { r } of ordered) {
     let s = byWebhook.get(r.webhookId);
     if (!s) {
-      s = { webhookId: r.webhookId, triggeredAt: r.finishedAt, successAt: null, failureAt: null, error: null, reset: false, failures: 0, failingSince: null };
+      s = {
+        webhookId: r.webhookId,
+        triggeredAt: r.finishedAt,
+        successAt: null,
+        failureAt: null,
+        error: null,
+        statusCode: null,
+        reset: false,
+        failures: 0,
+        failingSince: null,
+      };
       byWebhook.set(r.webhookId, s);
     }
     s.triggeredAt = r.finishedAt;
@@ -30,6 +42,7 @@ export function summarizeResults(results: readonly AttemptResult[]): WebhookResu
       else {
         s.failureAt = r.finishedAt;
         s.error = r.error ?? 'delivery failed';
+        s.statusCode = r.statusCode ?? null;
       }
     } else if (r.success) {
       s.successAt = r.finishedAt;
@@ -39,6 +52,7 @@ export function summarizeResults(results: readonly AttemptResult[]): WebhookResu
     } else {
       s.failureAt = r.finishedAt;
       s.error = r.error ?? 'delivery failed';
+      s.statusCode = r.statusCode ?? null;
       s.failures += 1;
       s.failingSince ??= r.finishedAt;
     }

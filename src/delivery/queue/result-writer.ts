@@ -88,6 +88,7 @@ export class ResultWriter {
           success: o.result.success,
           finishedAt: o.result.finishedAt,
           error: o.result.error,
+          statusCode: o.result.statusCode,
           // delivering the operational events does not feed the streak they report on (README, "Operational events")
           countsForStreak: !isOperationalType(o.attempt.eventType),
         })),
