@@ -8,6 +8,7 @@
  * feeding themselves.
  */
 import { createHmac } from 'node:crypto';
+import { Client } from 'pg';
 import { CaptureServer, Captured, eventually } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -136,6 +137,36 @@ describe('Operational events (e2e)', () => {
     await t.http().delete(`/api/webhooks/${ops.id}`).set(auth()).expect(204);
     await t.http().delete(`/api/webhooks/${everything.id}`).set(auth()).expect(204);
     await t.http().delete(`/api/webhooks/${failing.id}`).set(auth()).expect(204);
+  });
+
+  it('reports a webhook disabled for failing longer than WEBHOOK_DISABLE_AFTER_HOURS', async () => {
+    const ops = await createWebhook('/ops-time', ['webhook.endpoint_disabled']);
+    const old = await createWebhook('/long-failing', ['system.*']);
+    answers.set('/long-failing', 503);
+    const pg = new Client({ connectionString: t.databaseUrl });
+    await pg.connect();
+    try {
+      // it has been failing for 121 hours (the default limit is 120)
+      await pg.query(`UPDATE webhooks SET consecutive_failures = 30, failing_since = now() - interval '121 hours' WHERE id = $1`, [old.id]);
+    } finally {
+      await pg.end();
+    }
+    await emit('system.error', { message: 'disk full' });
+    await eventually(() => opsTo('/ops-time').length === 1);
+    expect(opsTo('/ops-time')[0]).toMatchObject({
+      event: 'webhook.endpoint_disabled',
+      data: {
+        webhook_id: old.id,
+        webhook_name: 'hook /long-failing',
+        reason: expect.stringMatching(/^failing since .* \(more than 120 hours without a successful delivery\)$/),
+        consecutive_failures: 31,
+        last_error: 'HTTP 503 Service Unavailable',
+        status_code: 503,
+      },
+    });
+    expect((await t.http().get(`/api/webhooks/${old.id}`).set(auth()).expect(200)).body.enabled).toBe(false);
+    answers.delete('/long-failing');
+    await t.http().delete(`/api/webhooks/${ops.id}`).set(auth()).expect(204);
   });
 
   it('does not loop: failing ops endpoints get the news about others and raise none about themselves', async () => {
