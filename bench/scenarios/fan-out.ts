@@ -8,6 +8,13 @@
  * warm-up events). The service runs
  * with WEBHOOK_WORKER=false: it fans out exactly as a worker does but sends
  * nothing, so the attempt rows keep the fan-out transaction's xmin.
+ *
+ * A third run has all 10,000 webhooks carry a payload filter: 20 subscribe
+ * to the emitted type, of which the 10 whose filter matches the event data
+ * get attempts (the other 10 are filtered out), and the 9,980 others (other
+ * types) carry filters too. Same events, same 10 attempts each: the cost of
+ * the filters is the difference to the unfiltered 10,000 run (target: within
+ * 2x).
  */
 import type { Client } from 'pg';
 import { scaled } from '../config';
@@ -20,14 +27,35 @@ const RATE = 25;
 const WARM_UP = 30;
 const OTHER_SUBSCRIPTIONS = ['user.created', 'user.*', 'domain.cert_issued', 'domain.*', 'backup.created', 'system.error', 'system.*', 'user.deleted'];
 
-async function insertOtherWebhooks(db: Client, n: number, url: string, secret: string): Promise<void> {
+/** Matches bench/lib/api.ts eventData(i) for every i. */
+const MATCHING_FILTER = {
+  'data.name': { $in: ['nginx', 'api'] },
+  'data.port': { $gte: 1024 },
+  'data.owner.name': 'ops-team',
+  $or: [{ 'data.tags.0': 'web' }, { 'data.version': { $exists: false } }],
+};
+/** Fails on eventData(i)'s last condition only (the whole filter is evaluated). */
+const FAILING_FILTER = { 'data.name': { $in: ['nginx', 'api'] }, 'data.port': { $gte: 1024 }, 'data.owner.name': { $neq: 'ops-team' } };
+
+async function insertOtherWebhooks(db: Client, n: number, url: string, secret: string, filter: unknown = null): Promise<void> {
   await db.query(
-    `INSERT INTO webhooks (name, url, secret, events)
-     SELECT 'other-' || g, $1, $2, ARRAY[($3::text[])[1 + g % cardinality($3::text[])]]
+    `INSERT INTO webhooks (name, url, secret, events, filter)
+     SELECT 'other-' || g, $1, $2, ARRAY[($3::text[])[1 + g % cardinality($3::text[])]], $5::jsonb
      FROM generate_series(1, $4::int) g`,
-    [url, secret, OTHER_SUBSCRIPTIONS, n],
+    [url, secret, OTHER_SUBSCRIPTIONS, n, filter === null ? null : JSON.stringify(filter)],
   );
   await db.query('ANALYZE webhooks');
+}
+
+/** The filtered run's webhooks besides the 10 matching ones: 10 of the emitted type filtered out, the rest on other types, all with filters. */
+async function insertFilteredWebhooks(db: Client, n: number, url: string, secret: string): Promise<void> {
+  await db.query(`UPDATE webhooks SET filter = $1::jsonb`, [JSON.stringify(MATCHING_FILTER)]);
+  await db.query(
+    `INSERT INTO webhooks (name, url, secret, events, filter)
+     SELECT 'filtered-out-' || g, $1, $2, ARRAY['service.started'], $3::jsonb FROM generate_series(1, $4::int) g`,
+    [url, secret, JSON.stringify(FAILING_FILTER), MATCHING],
+  );
+  await insertOtherWebhooks(db, n - MATCHING, url, secret, { 'data.name': { $eq: 'nginx' }, 'data.port': { $lt: 10 } });
 }
 
 /** Per event: ms from its insert to the commit of its fan-out; and how many attempts it got. */
@@ -52,8 +80,9 @@ async function waitFannedOut(db: Client, events: number, attempts: number): Prom
   throw new Error(`fan-out of ${events} events did not finish within 60 s`);
 }
 
-async function variant(ctx: Context, registered: number, share: number): Promise<{ medians: number[]; details: Record<string, unknown> }> {
-  const dbName = `bench_fanout_${registered}`;
+async function variant(ctx: Context, registered: number, share: number, filtered = false): Promise<{ medians: number[]; details: Record<string, unknown> }> {
+  const dbName = `bench_fanout_${registered}${filtered ? '_filtered' : ''}`;
+  const label = `${registered}${filtered ? ', all filtered' : ''}`;
   const url = await ctx.pg.createDatabase(dbName);
   const db = await ctx.pg.connect(dbName);
   const svc = await ctx.startService('fanout', url, { WEBHOOK_WORKER: 'false' });
@@ -64,12 +93,13 @@ async function variant(ctx: Context, registered: number, share: number): Promise
   try {
     const api = await ctx.login(svc, 8);
     await ctx.createWebhooks(api, MATCHING);
-    if (registered > MATCHING) await insertOtherWebhooks(db, registered - MATCHING, ctx.receiver.url(0), ctx.secret);
+    if (filtered) await insertFilteredWebhooks(db, registered - MATCHING, ctx.receiver.url(0), ctx.secret);
+    else if (registered > MATCHING) await insertOtherWebhooks(db, registered - MATCHING, ctx.receiver.url(0), ctx.secret);
     for (let i = 0; i < WARM_UP; i++) await api.emit(i);
     await waitFannedOut(db, WARM_UP, WARM_UP * MATCHING);
     await ctx.pg.resetStatements();
     await ctx.repeat(
-      `fan-out (${registered})`,
+      `fan-out (${label})`,
       async (r) => {
         await truncateDeliveries(db);
         const pending: Promise<unknown>[] = [];
@@ -89,7 +119,7 @@ async function variant(ctx: Context, registered: number, share: number): Promise
         const d = distribution(ms);
         medians.push(d.p50);
         runs.push({ events, fan_out_ms: Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Math.round(v * 100) / 100])) });
-        ctx.log(`  fan-out, ${registered} webhooks registered, run ${r + 1}: median ${d.p50.toFixed(2)} ms, p95 ${d.p95.toFixed(2)} ms (${events} events)`);
+        ctx.log(`  fan-out, ${label} webhooks registered, run ${r + 1}: median ${d.p50.toFixed(2)} ms, p95 ${d.p95.toFixed(2)} ms (${events} events)`);
       },
       share,
     );
@@ -104,7 +134,10 @@ async function variant(ctx: Context, registered: number, share: number): Promise
       (text) => text.includes('&&'),
     );
     await api.close();
-    return { medians, details: { registered, matching: MATCHING, rate: RATE, runs, top_statements: statements, subscriber_query_plan: plans[0] ?? null } };
+    return {
+      medians,
+      details: { registered, filtered, matching: MATCHING, rate: RATE, runs, top_statements: statements, subscriber_query_plan: plans[0] ?? null },
+    };
   } finally {
     await svc.stop();
     await db.end();
@@ -114,14 +147,18 @@ async function variant(ctx: Context, registered: number, share: number): Promise
 
 export const fanOutScenario: Scenario = {
   name: 'fanout',
-  title: 'Fan-out cost: 10 vs 10,000 registered webhooks (10 match)',
+  title: 'Fan-out cost: 10 vs 10,000 registered webhooks (10 match), and 10,000 all carrying payload filters',
   async run(ctx) {
     const small = await variant(ctx, MATCHING, 0.5);
     const large = await variant(ctx, 10_000, 1);
+    const filtered = await variant(ctx, 10_000, 1, true);
     ctx.report.add('fanout', 'fanout_10_ms', 'fan-out per event, 10 webhooks', 'ms', small.medians);
     ctx.report.add('fanout', 'fanout_10k_ms', 'fan-out per event, 10,000 webhooks (10 match)', 'ms', large.medians);
     const ratios = large.medians.map((v, i) => v / small.medians[Math.min(i, small.medians.length - 1)]);
     ctx.report.add('fanout', 'fanout_ratio', 'fan-out 10,000 / 10', 'ratio', ratios, { op: '<=', value: 2 });
-    ctx.report.detail('fanout', { small: small.details, large: large.details });
+    ctx.report.add('fanout', 'fanout_10k_filtered_ms', 'fan-out per event, 10,000 webhooks all with filters (10 match)', 'ms', filtered.medians);
+    const filterRatios = filtered.medians.map((v, i) => v / large.medians[Math.min(i, large.medians.length - 1)]);
+    ctx.report.add('fanout', 'fanout_filter_ratio', 'fan-out 10,000 filtered / 10,000 unfiltered', 'ratio', filterRatios, { op: '<=', value: 2 });
+    ctx.report.detail('fanout', { small: small.details, large: large.details, filtered: filtered.details });
   },
 };

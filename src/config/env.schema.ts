@@ -146,6 +146,11 @@ const SCHEMA = {
   WEBHOOK_MAX_IN_FLIGHT: { parse: int(1, 10000), default: '64', description: 'Concurrent outgoing requests per instance.' },
   WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: { parse: int(1, 10000), default: '8', description: 'Concurrent outgoing requests to one webhook per instance.' },
   WEBHOOK_DISABLE_AFTER_HOURS: { parse: int(1, 100000), default: '120', description: 'A webhook whose attempts have all failed for this long is disabled.' },
+  WEBHOOK_FAILING_AFTER_FAILURES: {
+    parse: int(1, 100000),
+    default: '5',
+    description: 'After this many failed attempts in a row a webhook is reported as failing (the operational event `webhook.endpoint_failing`).',
+  },
   WEBHOOK_LOG_RETENTION_DAYS: { parse: int(1, 36500), default: '30', description: 'Attempts and events older than this are deleted.' },
   WEBHOOK_RESPONSE_BODY_LIMIT: { parse: int(0, 1024 * 1024), default: '4096', description: 'Bytes of each response body kept in the log.' },
   WEBHOOK_SHUTDOWN_GRACE_MS: {

@@ -3,7 +3,9 @@ import { Webhook } from '../webhooks/webhook.entity';
 import { FINISHED_SQL } from './attempt-status';
 import type { FinishedStatus } from './attempt-status';
 
-export type AttemptTrigger = 'event' | 'test' | 'redeliver' | 'recover';
+/** What made an attempt: fan-out (and its retries), the test route, redeliver, recover, replay-missing, the bulk retry. */
+export type AttemptTrigger = 'event' | 'test' | 'redeliver' | 'recover' | 'replay' | 'retry';
+export const ATTEMPT_TRIGGERS: readonly AttemptTrigger[] = ['event', 'test', 'redeliver', 'recover', 'replay', 'retry'];
 
 /**
  * The attempt log: one row per finished attempt (succeeded, failed or

@@ -14,6 +14,7 @@ import {
 } from '../webhooks/webhook-bus';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { isPaced } from '../webhooks/pacing';
+import { subscribedTypes } from '../webhooks/subscription';
 import { AttemptStore } from './queue/attempt-store';
 import { ClaimedAttempt } from './attempt.types';
 import { Dispatcher } from './queue/dispatcher';
@@ -22,6 +23,32 @@ import { AttemptLogService } from './api/attempt-log.service';
 
 /** How many attempts one recover call may queue. */
 export const RECOVER_LIMIT = 10_000;
+/** Events read per page by replay-missing, and at most per call. */
+const REPLAY_PAGE = 1000;
+export const REPLAY_MAX_SCAN = 100_000;
+
+/** The parsed value of a JSON text, parsed on the first call only. */
+function lazyJson(text: string): () => unknown {
+  let parsed: { value: unknown } | undefined;
+  return () => (parsed ??= { value: JSON.parse(text) as unknown }).value;
+}
+
+export interface ReplayResult {
+  queued: number;
+  more: boolean;
+  next_since: string | null;
+  limit: number;
+  since: string;
+  until: string;
+}
+
+export interface RetryFailedResult {
+  queued: number;
+  more: boolean;
+  limit: number;
+  since: string;
+  until: string;
+}
 
 export interface TestResult {
   success: boolean;
@@ -99,6 +126,68 @@ export class DeliveryService {
     this.logger.log({ msg: 'recover queued', webhook_id: webhookId, queued, limit: RECOVER_LIMIT });
     if (queued) this.dispatcher.notifyQueued(); // a failed claim is logged, the sweeper claims again
     return { queued, limit: RECOVER_LIMIT, since: since.toISOString() };
+  }
+
+  /**
+   * Replay what a webhook missed: one attempt (trigger `replay`) for every
+   * event recorded in [since, until) that its subscriptions and filter select
+   * and that has no attempt at it (recorded while it was disabled, before it
+   * subscribed, or filtered out then), oldest first, at most `limit`. Events
+   * are read from the event store page by page (EventsService), up to
+   * REPLAY_MAX_SCAN per call; `more` says the call stopped early and
+   * `next_since` where to go on. Operational events about this webhook are
+   * never replayed to it.
+   */
+  async replayMissing(webhookId: string, since: Date, until: Date, limit: number): Promise<ReplayResult> {
+    const webhook = await this.webhooks.getOrFail(webhookId);
+    if (!webhook.enabled) throw new AppError('CONFLICT', 'The webhook is disabled: enable it first, then replay what it missed');
+    const types = subscribedTypes(webhook.events);
+    this.logger.log({ msg: 'replay started', webhook_id: webhookId, since: since.toISOString(), until: until.toISOString(), limit });
+    let queued = 0;
+    let scanned = 0;
+    let after: string | undefined;
+    let more = false;
+    let nextSince: Date | null = null;
+    for (;;) {
+      const page = await this.events.fannedOutInRange({ types, since, until, after, limit: REPLAY_PAGE });
+      scanned += page.length;
+      const wanted = page.filter((e) => this.webhooks.accepts(webhook, e.type, lazyJson(e.payloadText)));
+      const done = await this.store.queueReplay(webhookId, wanted, limit - queued, isPaced(webhook));
+      queued += done.length;
+      if (queued >= limit) {
+        // stopped at the limit: go on after the last event queued (since is inclusive; what is queued is skipped)
+        const last = new Set(done);
+        const lastQueued = [...wanted].reverse().find((e) => last.has(e.id));
+        more = true;
+        nextSince = lastQueued?.createdAt ?? null;
+        break;
+      }
+      if (page.length < REPLAY_PAGE) break;
+      after = page[page.length - 1].cursor;
+      if (scanned >= REPLAY_MAX_SCAN) {
+        more = true;
+        nextSince = page[page.length - 1].createdAt;
+        break;
+      }
+    }
+    this.logger.log({ msg: 'replay queued', webhook_id: webhookId, queued, scanned, more });
+    if (queued) this.dispatcher.notifyQueued();
+    return { queued, more, next_since: nextSince ? nextSince.toISOString() : null, limit, since: since.toISOString(), until: until.toISOString() };
+  }
+
+  /**
+   * The bulk retry across webhooks, for an operator cleaning up after an
+   * outage: one new attempt (trigger `retry`) per (webhook, event) that
+   * failed in [since, until) (optionally of one type), at enabled webhooks,
+   * unless that event has succeeded there since or something is queued.
+   */
+  async retryFailed(since: Date, until: Date, eventType: string | null, limit: number): Promise<RetryFailedResult> {
+    this.logger.log({ msg: 'bulk retry started', since: since.toISOString(), until: until.toISOString(), event_type: eventType, limit });
+    const pacedIds = (await this.webhooks.findPaced()).map((w) => w.id);
+    const queued = await this.store.queueRetryOfFailed(since, until, eventType, await this.webhooks.enabledIds(), limit, pacedIds);
+    this.logger.log({ msg: 'bulk retry queued', queued });
+    if (queued) this.dispatcher.notifyQueued();
+    return { queued, more: queued >= limit, limit, since: since.toISOString(), until: until.toISOString() };
   }
 
   /**

@@ -40,12 +40,41 @@ const CATALOGUE = [
     category: 'webhook',
     description: 'Test delivery sent by POST /api/webhooks/{id}/test to one webhook only (not subscribable, not emittable through POST /api/events)',
   },
+  // operational events: raised by the service about its own deliveries (not emittable through POST /api/events;
+  // `*` does not include them: subscribe to `webhook.*` or by name)
+  {
+    type: 'webhook.endpoint_failing',
+    category: 'webhook',
+    description: 'A webhook has failed WEBHOOK_FAILING_AFTER_FAILURES times in a row (raised by the service; not included in "*")',
+  },
+  {
+    type: 'webhook.endpoint_disabled',
+    category: 'webhook',
+    description: 'A webhook was disabled automatically: its endpoint answered 410 Gone, or failed for WEBHOOK_DISABLE_AFTER_HOURS (raised by the service)',
+  },
+  {
+    type: 'webhook.endpoint_recovered',
+    category: 'webhook',
+    description: 'A webhook reported as failing delivered successfully again (raised by the service)',
+  },
+  {
+    type: 'webhook.attempts_exhausted',
+    category: 'webhook',
+    description: "An event's last attempt to a webhook failed and no retry is left (raised by the service)",
+  },
 ] as const satisfies readonly EventTypeInfo[];
 
 export type EventType = (typeof CATALOGUE)[number]['type'];
 
 /** The type sent by `POST /api/webhooks/{id}/test`; never fanned out to subscribers. */
 export const TEST_EVENT_TYPE = 'webhook.test' satisfies EventType;
+
+/** Events the service raises about its own deliveries (category `webhook`, every type but the test). */
+export const OPERATIONAL_TYPES: readonly EventType[] = CATALOGUE.filter((e) => e.category === 'webhook' && e.type !== TEST_EVENT_TYPE).map((e) => e.type);
+
+export function isOperationalType(type: string): boolean {
+  return (OPERATIONAL_TYPES as readonly string[]).includes(type);
+}
 
 /** Every type name, in catalogue order. */
 export const EVENT_TYPES: readonly EventType[] = CATALOGUE.map((e) => e.type);

@@ -5,7 +5,7 @@ import { AppError } from '../common/app-error';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { Roles } from '../common/roles.decorator';
 import { parseEmitBody } from './emit-body';
-import { describeCatalogue, isEventType, listEventTypes, TEST_EVENT_TYPE } from './event-catalogue';
+import { describeCatalogue, isEventType, isOperationalType, listEventTypes, TEST_EVENT_TYPE } from './event-catalogue';
 import { EmitEventDto, EmittedEventDto, EventListDto, EventListQueryDto, EventTypeDto } from './events.dto';
 import { EventsService } from './events.service';
 
@@ -40,7 +40,11 @@ export class EventsController {
       'Stores the event and delivers it to every enabled webhook subscribed to its type. Accepted (202) means stored durably; delivery follows asynchronously.',
   })
   @ApiResponse({ status: 202, description: 'Stored; delivery follows', type: EmittedEventDto })
-  @ApiResponse({ status: 400, description: 'Unknown or reserved type, or data not a JSON object', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 400,
+    description: 'Unknown or reserved type (webhook.test and the operational webhook.* events), or data not a JSON object',
+    type: ErrorResponseDto,
+  })
   @ApiResponse({ status: 403, description: 'Admins only', type: ErrorResponseDto })
   @ApiResponse({ status: 413, description: 'data larger than WEBHOOK_MAX_PAYLOAD_BYTES', type: ErrorResponseDto })
   @ApiBody({ type: EmitEventDto })
@@ -49,6 +53,9 @@ export class EventsController {
     const body = parseEmitBody(req.body);
     if (body.type === TEST_EVENT_TYPE) {
       throw new AppError('VALIDATION_FAILED', `${TEST_EVENT_TYPE} is reserved for POST /api/webhooks/{id}/test`);
+    }
+    if (isOperationalType(body.type)) {
+      throw new AppError('VALIDATION_FAILED', `${body.type} is an operational event: only the service raises it, about its own deliveries`);
     }
     const event = await this.events.emit(body.type, body.data);
     return { id: event.id, type: event.type };

@@ -17,7 +17,7 @@ export class EventTypeDto {
 
 /** Swagger shape of the POST /api/events body (validated by parseEmitBody, see emit-body.ts). */
 export class EmitEventDto {
-  @ApiProperty({ enum: EVENT_TYPES.filter((t) => t !== 'webhook.test'), example: 'service.started' })
+  @ApiProperty({ enum: EVENT_TYPES.filter((t) => !t.startsWith('webhook.')), example: 'service.started' })
   type: string;
 
   @ApiPropertyOptional({

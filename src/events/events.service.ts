@@ -186,6 +186,34 @@ export class EventsService {
     return out;
   }
 
+  /**
+   * A page of the events of `types` recorded in [since, until) and fanned
+   * out already, oldest first, after the cursor (the last page's last
+   * event): what an endpoint may have missed (replay). Events still being
+   * fanned out are left out: their fan-out decides.
+   */
+  async fannedOutInRange(query: {
+    types: string[];
+    since: Date;
+    until: Date;
+    /** The `cursor` of the last event of the previous page. */
+    after?: string;
+    limit: number;
+  }): Promise<Array<EventBody & { id: string; cursor: string }>> {
+    if (query.types.length === 0 || query.limit <= 0) return [];
+    const [afterAt, afterId] = query.after ? (JSON.parse(query.after) as [string, string]) : [null, null];
+    // the cursor keeps created_at as PostgreSQL's text (microseconds; a JavaScript date would drop them)
+    const rows = await this.db.query<Array<{ id: string; type: string; payload: string; created_at: Date; at: string }>>(
+      `SELECT id, type, payload::text AS payload, created_at, created_at::text AS at FROM webhook_events
+       WHERE type = ANY($1::text[]) AND created_at >= $2 AND created_at < $3 AND fanned_out_at IS NOT NULL
+         AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))
+       ORDER BY created_at, id
+       LIMIT $6`,
+      [query.types, query.since, query.until, afterAt, afterId, query.limit],
+    );
+    return rows.map((r) => ({ id: r.id, type: r.type, payloadText: r.payload, createdAt: r.created_at, cursor: JSON.stringify([r.at, r.id]) }));
+  }
+
   async findById(id: string): Promise<EventView | null> {
     if (!isUuid(id)) return null;
     const rows = await this.db.query<EventRow[]>(`SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [

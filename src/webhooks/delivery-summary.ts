@@ -15,6 +15,8 @@ export interface WebhookResultSummary {
   failureAt: Date | null;
   /** The error of the latest failure. */
   error: string | null;
+  /** The HTTP status of the latest failure (null: none, or no response), for the operational events. */
+  statusCode?: number | null;
   /** Whether a success ended the stored streak (the streak then restarts with `failures`). */
   reset: boolean;
   /** Failures after the last success in the batch (all failures when there was none). */

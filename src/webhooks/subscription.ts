@@ -3,33 +3,44 @@
  * (`service.*`) or `*` (everything). A webhook with subscriptions S receives an
  * event of type T when S contains one of `subscriptionKeys(T)`, which is what
  * the fan-out query asks PostgreSQL (`events && keys`, GIN-indexed).
+ *
+ * The operational events (`webhook.endpoint_failing`, … : the service's own
+ * news about deliveries) are not part of `*`: only `webhook.*` or their names
+ * select them, so an endpoint subscribed to everything the panel does is not
+ * sent the delivery system's alerts unasked (and an existing `*` webhook does
+ * not start receiving new kinds of events on upgrade).
  */
-import { categoryOf, CATEGORIES, EVENT_TYPES, TEST_EVENT_TYPE } from '../events/event-catalogue';
+import { categoryOf, CATEGORIES, EVENT_TYPES, isOperationalType, TEST_EVENT_TYPE } from '../events/event-catalogue';
 
 export const MAX_SUBSCRIPTIONS = 100;
 export const ALL_EVENTS = '*';
 
-/** Categories one can subscribe to with `<category>.*` (test deliveries are not subscribable). */
-export const SUBSCRIBABLE_CATEGORIES: readonly string[] = CATEGORIES.filter((c) => c !== 'webhook');
+/** Categories one can subscribe to with `<category>.*` (`webhook.*`: the operational events; test deliveries are not subscribable). */
+export const SUBSCRIBABLE_CATEGORIES: readonly string[] = [...CATEGORIES];
 /** Catalogue types one can subscribe to by name. */
-export const SUBSCRIBABLE_TYPES: readonly string[] = EVENT_TYPES.filter((t) => categoryOf(t) !== 'webhook');
+export const SUBSCRIBABLE_TYPES: readonly string[] = EVENT_TYPES.filter((t) => t !== TEST_EVENT_TYPE);
 
 /** Every valid subscription value, for error messages and docs. */
 export function validSubscriptionValues(): string[] {
   return [ALL_EVENTS, ...SUBSCRIBABLE_CATEGORIES.map((c) => `${c}.*`), ...SUBSCRIBABLE_TYPES];
 }
 
-/** The subscription values that select `type`: the type itself, its category wildcard and `*`. */
+/** The subscription values that select `type`: the type itself, its category wildcard and `*` (not for operational events). */
 export function subscriptionKeys(type: string): string[] {
   const dot = type.indexOf('.');
   const category = categoryOf(type) ?? (dot > 0 ? type.slice(0, dot) : type);
-  return [type, `${category}.*`, ALL_EVENTS];
+  return isOperationalType(type) ? [type, `${category}.*`] : [type, `${category}.*`, ALL_EVENTS];
 }
 
 /** Does a webhook with these subscriptions receive events of `type`? (Same rule as the SQL match.) */
 export function matchesSubscription(subscriptions: readonly string[], type: string): boolean {
   const keys = subscriptionKeys(type);
   return subscriptions.some((s) => keys.includes(s));
+}
+
+/** The catalogue types a webhook with these subscriptions receives (replay looks for events of these). */
+export function subscribedTypes(subscriptions: readonly string[]): string[] {
+  return SUBSCRIBABLE_TYPES.filter((t) => matchesSubscription(subscriptions, t));
 }
 
 function describe(value: unknown): string {
@@ -47,7 +58,7 @@ export function validateSubscriptions(list: unknown): string[] {
   list.forEach((value, i) => {
     if (typeof value !== 'string') {
       problems.push(`events[${i}] must be a string, got ${describe(value)}`);
-    } else if (value === TEST_EVENT_TYPE || value === 'webhook.*') {
+    } else if (value === TEST_EVENT_TYPE) {
       problems.push(`events[${i}] ${describe(value)} cannot be subscribed to: test deliveries go only to the webhook being tested`);
     } else if (!valid.has(value)) {
       unknown.push(describe(value));

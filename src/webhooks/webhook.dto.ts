@@ -7,6 +7,7 @@ import { EVENT_TYPES } from '../events/event-catalogue';
 import { Check } from './check.decorator';
 import { validateSubscriptions, validSubscriptionValues } from './subscription';
 import { MAX_HEADERS, validateHeaders, validateWebhookUrl } from './webhook-validation';
+import { FILTER_OPERATORS, PayloadFilter, validateFilter } from './payload-filter';
 import { PageOf } from '../common/page.dto';
 import { WEBHOOK_ORDERINGS, type WebhookOrdering } from './webhook.entity';
 
@@ -112,6 +113,18 @@ const Ordering = () =>
     }),
     IsIn([...WEBHOOK_ORDERINGS], { message: `ordering must be one of: ${WEBHOOK_ORDERINGS.join(', ')}` }),
   );
+const FILTER_EXAMPLE = { 'data.service': { $in: ['nginx', 'api'] }, 'data.node': { $eq: 'edge-1' } };
+const FILTER_DESCRIPTION =
+  `Optional payload filter: only events that match it are delivered (no attempt is created for the others). Keys are paths into the ` +
+  `envelope ("data.<field>…" into the event data, "event" for the type) or $or / $and (arrays of filters); values are a scalar ` +
+  `(short for $eq) or an object of operators (${FILTER_OPERATORS.join(' ')}). null: no filter. See the README's "Payload filters".`;
+const Filter = () =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, example: FILTER_EXAMPLE, description: FILTER_DESCRIPTION }),
+    raw('filter'),
+    IsOptional(),
+    Check(validateFilter),
+  );
 
 export class CreateWebhookDto {
   @Url()
@@ -153,6 +166,9 @@ export class CreateWebhookDto {
   @Ordering()
   @IsOptional()
   ordering?: WebhookOrdering | null;
+
+  @Filter()
+  filter?: PayloadFilter | null;
 }
 
 /** Any subset of the create fields. null resets description and headers; for the other fields it is an error. */
@@ -200,6 +216,10 @@ export class UpdateWebhookDto {
   @Ordering()
   @Absentable()
   ordering?: WebhookOrdering;
+
+  /** null removes the filter. */
+  @Filter()
+  filter?: PayloadFilter | null;
 }
 
 export class WebhookListQueryDto extends PageQueryDto {
@@ -233,6 +253,9 @@ export class WebhookDto {
 
   @ApiProperty()
   enabled: boolean;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: FILTER_EXAMPLE, description: 'Payload filter, or null' })
+  filter: PayloadFilter | null;
 
   @ApiProperty()
   retry_enabled: boolean;
@@ -304,4 +327,29 @@ export class RotatedSecretDto {
 
   @ApiProperty({ example: '2026-01-02T12:00:00.000Z', description: 'Until then deliveries are also signed with the previous secret' })
   previous_secret_expires_at: string;
+}
+
+export class FilterTestDto {
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: FILTER_EXAMPLE, description: FILTER_DESCRIPTION })
+  @raw('filter')
+  @Check((v) => (v === undefined ? ['filter is required (an object, or null for no filter)'] : validateFilter(v)))
+  filter: PayloadFilter | null;
+
+  @ApiProperty({
+    description: 'The event data to try the filter on (what POST /api/events takes as `data`; paths "data.…" look into it)',
+    example: { service: 'nginx', node: 'edge-1' },
+  })
+  @raw('payload')
+  @Check((v) => (v === undefined ? ['payload is required (the event data, any JSON value)'] : []))
+  payload: unknown;
+
+  @ApiPropertyOptional({ example: 'service.started', description: 'The event type (for filters on "event"); default service.started' })
+  @IsOptional()
+  @IsString({ message: 'type must be an event type' })
+  type?: string;
+}
+
+export class FilterTestResultDto {
+  @ApiProperty({ description: 'Whether an event with this data (and type) would be delivered to a webhook with this filter' })
+  matches: boolean;
 }

@@ -1,4 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { PayloadFilter } from './payload-filter';
 
 export const WEBHOOK_ORDERINGS = ['none', 'fifo'] as const;
 export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
@@ -36,6 +37,10 @@ export class Webhook {
   /** Subscriptions: catalogue types, category wildcards (`service.*`) or `*`. */
   @Column({ type: 'text', array: true })
   events: string[];
+
+  /** Payload filter (src/webhooks/payload-filter.ts); null: every event of the subscribed types. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: PayloadFilter | null;
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;

@@ -29,6 +29,7 @@ export function presentWebhook(webhook: Webhook, options: PresentOptions = {}): 
     url: webhook.url,
     events: webhook.events,
     enabled: webhook.enabled,
+    filter: webhook.filter ?? null,
     retry_enabled: webhook.retryEnabled,
     timeout_ms: webhook.timeoutMs,
     rate_limit: webhook.rateLimit,

@@ -6,6 +6,8 @@ import { Roles } from '../common/roles.decorator';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import {
   CreateWebhookDto,
+  FilterTestDto,
+  FilterTestResultDto,
   RotatedSecretDto,
   UpdateWebhookDto,
   WebhookDto,
@@ -16,6 +18,9 @@ import {
 } from './webhook.dto';
 import { presentWebhook, presentWebhookWithSecret } from './webhook.presenter';
 import { WebhooksService } from './webhooks.service';
+import { AppError } from '../common/app-error';
+import { isEventType, listEventTypes } from '../events/event-catalogue';
+import { compileFilter } from './payload-filter';
 
 const idParam = new UuidParamPipe('id');
 
@@ -30,6 +35,23 @@ const idParam = new UuidParamPipe('id');
 @ApiResponse({ status: 401, description: 'Missing or invalid token', type: ErrorResponseDto })
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
+
+  // Declared (and this module registered) before the delivery routes, so `filters/test` is not taken for `{id}/test`.
+  @Post('filters/test')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Try a payload filter on sample event data',
+    description:
+      'Validates `filter` as create/update do (400 naming the path and the problem) and evaluates it on `payload`, the event data (paths "data.…"), with `type` as the event type (paths "event").',
+  })
+  @ApiResponse({ status: 200, type: FilterTestResultDto })
+  @ApiResponse({ status: 400, description: 'Invalid filter (the message names the path and the problem) or type', type: ErrorResponseDto })
+  testFilter(@Body() body: FilterTestDto): FilterTestResultDto {
+    const type = body.type ?? 'service.started';
+    if (!isEventType(type))
+      throw new AppError('UNKNOWN_EVENT_TYPE', `type must be an event type; unknown "${type.slice(0, 100)}"; valid types: ${listEventTypes()}`);
+    return { matches: compileFilter(body.filter)({ type, data: body.payload }) };
+  }
 
   @Get()
   @ApiOperation({ summary: 'List webhooks', description: 'Newest first; filter by `enabled` and by `event` (webhooks that receive that type).' })

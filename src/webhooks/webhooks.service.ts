@@ -2,10 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
 import { AppConfig } from '../config/app-config';
+import { isOperationalType } from '../events/event-catalogue';
+import { EventsService } from '../events/events.service';
 import { generateSecret } from './secret';
 import { isPaced } from './pacing';
 import type { WebhookResultSummary } from './delivery-summary';
@@ -21,10 +24,22 @@ import {
 } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
 import { Webhook } from './webhook.entity';
+import { compileFilter, FilterPredicate, isEmptyFilter, PayloadFilter } from './payload-filter';
 
 /** How long the previous secret stays valid after a rotation. */
 export const PREVIOUS_SECRET_GRACE_HOURS = 24;
 export const OPERATOR_DISABLED_REASON = 'disabled by an operator';
+/** Compiled filters kept at most (the cache starts over beyond). */
+const MAX_CACHED_FILTERS = 100_000;
+
+/** The webhook an operational event is about (its data's webhook_id). */
+function aboutWebhook(data: unknown): unknown {
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>).webhook_id : undefined;
+}
+
+function storedFilter(filter: PayloadFilter | null | undefined): PayloadFilter | null {
+  return isEmptyFilter(filter) ? null : filter!;
+}
 
 export interface WebhookListFilter {
   enabled?: boolean;
@@ -58,10 +73,11 @@ const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 // deadlocked with the fan-out, which inserts attempts for several webhooks in another order.
 const RECORD_RESULTS_SQL = `
 WITH v AS (
-  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[])
-    AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start)
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::boolean[], $7::int[], $8::timestamptz[], $11::int[])
+    AS t(id, triggered_at, success_at, failure_at, error, reset, fails, fail_start, status_code)
 ), locked AS (
-  SELECT w.id, w.enabled AS was_enabled FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
+  SELECT w.id, w.enabled AS was_enabled, w.consecutive_failures AS old_failures, w.last_failure_at AS old_last_failure_at
+  FROM webhooks w JOIN v ON v.id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
 )
 UPDATE webhooks w SET
   last_triggered_at = GREATEST(w.last_triggered_at, v.triggered_at),
@@ -75,7 +91,33 @@ UPDATE webhooks w SET
   updated_at = CASE WHEN ${EXPIRED} THEN now() ELSE w.updated_at END
 FROM v JOIN locked l ON l.id = v.id
 WHERE w.id = v.id
-RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason`;
+RETURNING w.id, (l.was_enabled AND NOT w.enabled) AS disabled_now, w.disabled_reason, w.name, w.last_error, w.consecutive_failures, w.failing_since,
+  l.old_failures, v.status_code, (v.reset AND v.success_at >= COALESCE(l.old_last_failure_at, '-infinity'::timestamptz)) AS reset_now`;
+
+/** What RECORD_RESULTS_SQL returns per webhook: the new state, and from the same locked row the old streak. */
+interface RecordedState {
+  id: string;
+  disabled_now: boolean;
+  disabled_reason: string | null;
+  name: string;
+  last_error: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  old_failures: number;
+  /** The HTTP status of the batch's latest failure at this webhook. */
+  status_code: number | null;
+  reset_now: boolean;
+}
+
+/** An attempt whose event will not be tried again at that webhook (its retries are used up). */
+export interface ExhaustedAttempt {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  error: string | null;
+  statusCode: number | null;
+}
 
 /**
  * The endpoint registry: CRUD, toggling, secrets, subscription matching and
@@ -98,12 +140,15 @@ export interface WebhookAttention {
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
+  /** Compiled payload filters by webhook id, with the webhook version (updated_at) they were compiled from. */
+  private readonly filters = new Map<string, { version: number; match: FilterPredicate }>();
 
   constructor(
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly bus: EventEmitter2,
     private readonly config: AppConfig,
+    private readonly events: EventsService,
   ) {}
 
   // ---- used by the delivery module ----------------------------------------
@@ -134,6 +179,37 @@ export class WebhooksService {
     return this.webhooks.createQueryBuilder('w').where(`w.enabled AND (w.rate_limit IS NOT NULL OR w.ordering <> 'none')`).getMany();
   }
 
+  /**
+   * Does this webhook take an event of `type` with this data, beyond its
+   * subscriptions (the caller has matched those)? Its payload filter, compiled
+   * once per version of the webhook (`updated_at`) and cached. `data` is asked
+   * for only when the webhook has a filter (the caller parses the payload
+   * once per event, lazily).
+   */
+  accepts(webhook: Webhook, type: string, data: () => unknown): boolean {
+    // an operational event is never sent to the webhook it is about
+    if (isOperationalType(type) && aboutWebhook(data()) === webhook.id) return false;
+    if (webhook.filter === null || webhook.filter === undefined) return true;
+    return this.filterOf(webhook)({ type, data: data() });
+  }
+
+  private filterOf(webhook: Webhook): FilterPredicate {
+    const version = webhook.updatedAt?.getTime() ?? 0;
+    const cached = this.filters.get(webhook.id);
+    if (cached && cached.version === version) return cached.match;
+    let match: FilterPredicate;
+    try {
+      match = compileFilter(webhook.filter);
+    } catch (err) {
+      // only valid filters are stored; one changed by hand in the database matches nothing rather than everything
+      this.logger.warn(`The filter of webhook ${webhook.id} is invalid, so it matches no event: ${(err as Error).message}`);
+      match = () => false;
+    }
+    if (this.filters.size >= MAX_CACHED_FILTERS) this.filters.clear();
+    this.filters.set(webhook.id, { version, match });
+    return match;
+  }
+
   async findByIds(ids: string[]): Promise<Webhook[]> {
     const valid = [...new Set(ids.filter(isUuid))];
     if (valid.length === 0) return [];
@@ -154,6 +230,11 @@ export class WebhooksService {
   /** Every webhook's id (the console's aggregates read one index range per webhook). */
   async allIds(): Promise<string[]> {
     return (await this.webhooks.find({ select: { id: true } })).map((w) => w.id);
+  }
+
+  /** The enabled webhooks' ids (the bulk retry queues attempts for those only). */
+  async enabledIds(): Promise<string[]> {
+    return (await this.webhooks.find({ select: { id: true }, where: { enabled: true } })).map((w) => w.id);
   }
 
   /** Webhooks by state, for the overview. */
@@ -191,7 +272,7 @@ export class WebhooksService {
   async applyDeliverySummaries(summaries: WebhookResultSummary[]): Promise<string[]> {
     if (summaries.length === 0) return [];
     const hours = this.config.get('WEBHOOK_DISABLE_AFTER_HOURS');
-    const rows = returnedRows<{ id: string; disabled_now: boolean; disabled_reason: string | null }>(
+    const rows = returnedRows<RecordedState>(
       await this.db.query(RECORD_RESULTS_SQL, [
         summaries.map((s) => s.webhookId),
         summaries.map((s) => s.triggeredAt),
@@ -203,20 +284,109 @@ export class WebhooksService {
         summaries.map((s) => s.failingSince),
         hours,
         ` (more than ${hours} hours without a successful delivery)`,
+        summaries.map((s) => s.statusCode ?? null),
       ]),
     );
     const disabled = rows.filter((r) => r.disabled_now);
     for (const row of disabled) this.publishDisabled({ id: row.id, reason: row.disabled_reason ?? 'failing for too long' });
+    this.raiseStateChanges(rows);
     return disabled.map((r) => r.id);
+  }
+
+  /**
+   * The operational events of the state changes one bookkeeping statement
+   * made: each is seen by exactly one statement (the row was locked while its
+   * old and new streak were read), so each is raised once, whichever instance
+   * wrote it. Nothing is raised in the common case, and no query is made.
+   */
+  private raiseStateChanges(rows: RecordedState[]): void {
+    const n = this.config.get('WEBHOOK_FAILING_AFTER_FAILURES');
+    for (const r of rows) {
+      const about = { webhook_id: r.id, webhook_name: r.name };
+      const oldFailures = Number(r.old_failures);
+      const failures = Number(r.consecutive_failures);
+      if (r.reset_now && oldFailures >= n) {
+        this.raise('webhook.endpoint_recovered', {
+          ...about,
+          reason: `delivered successfully after ${oldFailures} failed attempts in a row`,
+          failed_attempts: oldFailures,
+          last_error: r.last_error,
+        });
+      }
+      if ((r.reset_now ? 0 : oldFailures) < n && failures >= n) {
+        this.raise('webhook.endpoint_failing', {
+          ...about,
+          reason: `${failures} failed attempts in a row (WEBHOOK_FAILING_AFTER_FAILURES=${n})`,
+          consecutive_failures: failures,
+          failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+          last_error: r.last_error,
+          status_code: r.status_code,
+        });
+      }
+      if (r.disabled_now) {
+        this.raise('webhook.endpoint_disabled', {
+          ...about,
+          reason: r.disabled_reason,
+          consecutive_failures: failures,
+          failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+          last_error: r.last_error,
+          status_code: r.status_code,
+        });
+      }
+    }
+  }
+
+  /**
+   * `webhook.attempts_exhausted` for events whose last attempt failed with no
+   * retry left (the caller passes each once: the attempt's queue row was
+   * moved to the log by this call). One query for the webhooks' names.
+   */
+  async raiseAttemptsExhausted(attempts: ExhaustedAttempt[]): Promise<void> {
+    const reported = attempts.filter((a) => !isOperationalType(a.eventType)); // never news about delivering news
+    if (reported.length === 0) return;
+    const names = new Map((await this.findByIds(reported.map((a) => a.webhookId))).map((w) => [w.id, w.name]));
+    for (const a of reported) {
+      this.raise('webhook.attempts_exhausted', {
+        webhook_id: a.webhookId,
+        webhook_name: names.get(a.webhookId) ?? null,
+        event_id: a.eventId,
+        event_type: a.eventType,
+        attempts: a.attempt,
+        reason: `the event was not delivered after ${a.attempt} attempt${a.attempt === 1 ? '' : 's'}; no retry is left`,
+        status_code: a.statusCode,
+        last_error: a.error,
+      });
+    }
+  }
+
+  /** Emits an operational event (after the change it reports is committed); a failure is logged, never thrown into delivery. */
+  private raise(type: string, data: Record<string, unknown>): void {
+    this.events.emit(type, data).catch((err: Error) => this.logger.warn(`Could not record ${type} for webhook ${String(data.webhook_id)}: ${err.message}`));
   }
 
   /** Disables an enabled webhook (e.g. its endpoint answered 410 Gone) and announces it. No-op when already disabled or gone. */
   async disable(id: string, reason: string): Promise<void> {
     if (!isUuid(id)) return;
-    const rows = returnedRows<{ id: string }>(
-      await this.db.query(`UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled RETURNING id`, [id, reason]),
+    const rows = returnedRows<{ id: string; name: string; last_error: string | null; consecutive_failures: number; failing_since: Date | null }>(
+      await this.db.query(
+        `UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled
+         RETURNING id, name, last_error, consecutive_failures, failing_since`,
+        [id, reason],
+      ),
     );
-    if (rows.length) this.publishDisabled({ id, reason });
+    if (rows.length) {
+      this.publishDisabled({ id, reason });
+      const r = rows[0];
+      this.raise('webhook.endpoint_disabled', {
+        webhook_id: id,
+        webhook_name: r.name,
+        reason,
+        consecutive_failures: Number(r.consecutive_failures),
+        failing_since: r.failing_since ? new Date(r.failing_since).toISOString() : null,
+        last_error: r.last_error,
+        status_code: null,
+      });
+    }
   }
 
   /** The current secret plus the previous one while its grace period lasts. */
@@ -268,6 +438,7 @@ export class WebhooksService {
       headers: input.headers ?? {},
       rateLimit: input.rate_limit ?? null,
       ordering: input.ordering ?? 'none',
+      filter: storedFilter(input.filter),
       secret: input.secret ?? generateSecret(),
     });
     const saved = await this.webhooks.save(webhook);
@@ -292,6 +463,7 @@ export class WebhooksService {
     if (input.headers !== undefined) patch.headers = input.headers ?? {};
     if (input.rate_limit !== undefined) patch.rateLimit = input.rate_limit;
     if (input.ordering !== undefined) patch.ordering = input.ordering;
+    if (input.filter !== undefined) patch.filter = storedFilter(input.filter);
     if (input.secret !== undefined && input.secret !== current.secret) {
       patch.secret = input.secret;
       patch.previousSecret = null;
@@ -302,7 +474,7 @@ export class WebhooksService {
     if (turningOn) Object.assign(patch, { enabled: true, consecutiveFailures: 0, failingSince: null, disabledReason: null });
     if (turningOff) Object.assign(patch, { enabled: false, disabledReason: OPERATOR_DISABLED_REASON });
     if (Object.keys(patch).length === 0) return current;
-    await this.webhooks.update({ id }, patch);
+    await this.webhooks.update({ id }, patch as QueryDeepPartialEntity<Webhook>);
     this.publish(WEBHOOK_CHANGED, { id });
     const after = { rateLimit: patch.rateLimit !== undefined ? patch.rateLimit : current.rateLimit, ordering: patch.ordering ?? current.ordering };
     if (isPaced(after) !== isPaced(current)) {

@@ -71,6 +71,7 @@ describe('Webhooks CRUD (e2e)', () => {
         url: 'https://webhook.site/YOUR-UNIQUE-URL',
         events: ['service.started', 'user.created'],
         enabled: true,
+        filter: null,
         retry_enabled: true,
         timeout_ms: 10000,
         rate_limit: null,

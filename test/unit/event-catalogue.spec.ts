@@ -1,4 +1,4 @@
-import { CATEGORIES, categoryOf, describeCatalogue, EVENT_TYPES, isEventType } from '../../src/events/event-catalogue';
+import { CATEGORIES, categoryOf, describeCatalogue, EVENT_TYPES, isEventType, OPERATIONAL_TYPES } from '../../src/events/event-catalogue';
 
 /** The catalogue as DESIGN.md §4 lists it. */
 const DESIGN_TYPES = [
@@ -25,10 +25,13 @@ const DESIGN_TYPES = [
   'system.error',
   'webhook.test',
 ];
+/** The operational events of issue 13 (raised by the service about its own deliveries). */
+const OPERATIONAL = ['webhook.endpoint_failing', 'webhook.endpoint_disabled', 'webhook.endpoint_recovered', 'webhook.attempts_exhausted'];
 
 describe('event catalogue', () => {
-  it('has exactly the types of DESIGN.md', () => {
-    expect([...EVENT_TYPES].sort()).toEqual([...DESIGN_TYPES].sort());
+  it('has exactly the types of DESIGN.md plus the operational events', () => {
+    expect([...EVENT_TYPES].sort()).toEqual([...DESIGN_TYPES, ...OPERATIONAL].sort());
+    expect([...OPERATIONAL_TYPES].sort()).toEqual([...OPERATIONAL].sort());
   });
 
   it('has unique type names', () => {

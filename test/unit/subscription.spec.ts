@@ -7,6 +7,14 @@ describe('subscriptionKeys', () => {
     expect(subscriptionKeys('domain.cert_expiring')).toEqual(['domain.cert_expiring', 'domain.*', '*']);
     expect(subscriptionKeys('webhook.test')).toEqual(['webhook.test', 'webhook.*', '*']);
   });
+
+  it('leaves * out for the operational events: only webhook.* or the name selects them', () => {
+    expect(subscriptionKeys('webhook.endpoint_failing')).toEqual(['webhook.endpoint_failing', 'webhook.*']);
+    expect(matchesSubscription(['*'], 'webhook.endpoint_disabled')).toBe(false);
+    expect(matchesSubscription(['webhook.*'], 'webhook.endpoint_disabled')).toBe(true);
+    expect(matchesSubscription(['webhook.attempts_exhausted'], 'webhook.attempts_exhausted')).toBe(true);
+    expect(matchesSubscription(['*', 'service.*'], 'webhook.endpoint_recovered')).toBe(false);
+  });
 });
 
 describe('matchesSubscription', () => {
@@ -30,9 +38,10 @@ describe('matchesSubscription', () => {
   });
 
   it('matches exactly the documented rule (exact type, "<category>.*" prefix, or "*") for every catalogue type and subscription value', () => {
-    const rule = (value: string, type: string) => value === '*' || value === type || (value.endsWith('.*') && type.startsWith(value.slice(0, -1)));
+    const rule = (value: string, type: string) =>
+      (value === '*' && !type.startsWith('webhook.')) || value === type || (value.endsWith('.*') && type.startsWith(value.slice(0, -1)));
     for (const value of validSubscriptionValues()) {
-      for (const type of EVENT_TYPES) {
+      for (const type of EVENT_TYPES.filter((t) => t !== 'webhook.test')) {
         expect([value, type, matchesSubscription([value], type)]).toEqual([value, type, rule(value, type)]);
       }
     }
@@ -70,9 +79,10 @@ describe('validateSubscriptions', () => {
     expect(validateSubscriptions(['**'])).toHaveLength(1);
   });
 
-  it('does not allow subscribing to test deliveries', () => {
+  it('does not allow subscribing to test deliveries, but to the operational events', () => {
     expect(validateSubscriptions(['webhook.test'])[0]).toMatch(/cannot be subscribed/);
-    expect(validateSubscriptions(['webhook.*'])[0]).toMatch(/cannot be subscribed/);
+    expect(validateSubscriptions(['webhook.*'])).toEqual([]);
+    expect(validateSubscriptions(['webhook.endpoint_failing', 'webhook.attempts_exhausted'])).toEqual([]);
   });
 
   it('caps the list at 100 entries', () => {

@@ -114,7 +114,7 @@ export function EventsPage() {
           )}
         </Card>
         <AdminOnly>
-          <EmitEvent types={(types.data ?? []).filter((t) => t.type !== 'webhook.test')} onEmitted={() => events.reload()} />
+          <EmitEvent types={(types.data ?? []).filter((t) => t.category !== 'webhook')} onEmitted={() => events.reload()} />
         </AdminOnly>
       </div>
     </div>

@@ -133,7 +133,8 @@ export function WebhookFormPage({ id }: { id?: string }) {
         <fieldset>
           <legend>Events</legend>
           <label className="check">
-            <input type="checkbox" checked={events.includes('*')} onChange={() => toggle('*')} /> <code>*</code> every event
+            <input type="checkbox" checked={events.includes('*')} onChange={() => toggle('*')} /> <code>*</code> every event (but the operational{' '}
+            <code>webhook.*</code> ones)
           </label>
           {categories.map(([category, list]) => (
             <div key={category} className="event-group">

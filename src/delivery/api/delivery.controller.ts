@@ -14,6 +14,11 @@ import {
   RecoverDto,
   RecoverResultDto,
   RedeliverResultDto,
+  ReplayMissingDto,
+  ReplayMissingResultDto,
+  RetryFailedDto,
+  RetryFailedResultDto,
+  DEFAULT_BULK_LIMIT,
   StatsDto,
   StatsQueryDto,
   TestResultDto,
@@ -26,8 +31,24 @@ import { maskRecordedHeaders } from '../sending/recorded-headers';
 import { AttemptPage, AttemptLogService } from './attempt-log.service';
 import { StatsService, WebhookStats } from './stats.service';
 import { Status } from '../attempt-status';
+import { isEventType, listEventTypes } from '../../events/event-catalogue';
 
-/** The delivery routes under /api/webhooks: test, logs, stats, redeliver, recover. */
+/** The longest time range replay-missing and the bulk retry take. */
+export const MAX_RANGE_DAYS = 31;
+
+/** [since, until) checked: real dates, since not in the future and before until, at most MAX_RANGE_DAYS long; until defaults to now. */
+function checkedRange(since: Date, until: Date | undefined): { since: Date; until: Date } {
+  const now = new Date();
+  if (since.getTime() > now.getTime()) throw new AppError('VALIDATION_FAILED', 'since must not be in the future');
+  const end = until ?? now;
+  if (end.getTime() <= since.getTime()) throw new AppError('VALIDATION_FAILED', 'since must be earlier than until');
+  if (end.getTime() - since.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+    throw new AppError('VALIDATION_FAILED', `the range from since to until may span at most ${MAX_RANGE_DAYS} days; split it into several calls`);
+  }
+  return { since, until: end };
+}
+
+/** The delivery routes under /api/webhooks: test, logs, stats, redeliver, recover, replay-missing, the bulk retry. */
 @ApiTags('Webhooks')
 @ApiBearerAuth()
 @ApiExtraModels(TypeCountDto)
@@ -49,6 +70,28 @@ export class DeliveryController {
   async recent(@Query() q: RecentAttemptsQueryDto): Promise<AttemptPage> {
     const since = new Date(Date.now() - q.hours * 3_600_000);
     return this.logs.list({ ...this.filters(q), since: q.since && q.since > since ? q.since : since });
+  }
+
+  @Post('logs/retry-failed')
+  @HttpCode(202)
+  @Roles('admin')
+  @ApiOperation({
+    summary: 'Bulk retry across webhooks: queue a new attempt for every failed attempt in a time range',
+    description:
+      'For an operator cleaning up after an outage: every (webhook, event) with a failed attempt created in [since, until), optionally of one event type, at an enabled webhook, gets one new attempt (trigger "retry", sent once), unless that event has succeeded at that webhook since or an attempt is queued. Calling it again queues nothing new for what was queued. At most `limit` per call.',
+  })
+  @ApiResponse({ status: 202, type: RetryFailedResultDto })
+  @ApiResponse({ status: 400, description: 'Bad dates, since after until, range longer than 31 days, unknown event_type', type: ErrorResponseDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto })
+  async retryFailed(@Body() body: RetryFailedDto): Promise<RetryFailedResultDto> {
+    const { since, until } = checkedRange(body.since, body.until);
+    if (body.event_type !== undefined && !isEventType(body.event_type)) {
+      throw new AppError(
+        'UNKNOWN_EVENT_TYPE',
+        `event_type must be an event type; unknown "${body.event_type.slice(0, 100)}"; valid types: ${listEventTypes()}`,
+      );
+    }
+    return this.delivery.retryFailed(since, until, body.event_type ?? null, body.limit ?? DEFAULT_BULK_LIMIT);
   }
 
   @Get(':id/logs')
@@ -125,6 +168,24 @@ export class DeliveryController {
   async recover(@Param('id', new UuidParamPipe('id')) id: string, @Body() body: RecoverDto): Promise<RecoverResultDto> {
     if (body.since.getTime() > Date.now()) throw new AppError('VALIDATION_FAILED', 'since must not be in the future');
     return this.delivery.recover(id, body.since);
+  }
+
+  @Post(':id/replay-missing')
+  @HttpCode(202)
+  @Roles('admin')
+  @ApiOperation({
+    summary: 'Queue every event since `since` that this webhook never got',
+    description:
+      'Every event recorded in [since, until) that its subscriptions and payload filter select and that has no attempt at this webhook (recorded while it was disabled, before it subscribed, or filtered out at the time) gets one attempt (trigger "replay", sent once), oldest first, at most `limit`. A second call queues nothing for what was queued. When `more` is true, call again with since = next_since.',
+  })
+  @ApiResponse({ status: 202, type: ReplayMissingResultDto })
+  @ApiResponse({ status: 400, description: 'Bad dates, since after until, range longer than 31 days', type: ErrorResponseDto })
+  @ApiResponse({ status: 403, type: ErrorResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto })
+  @ApiResponse({ status: 409, description: 'The webhook is disabled', type: ErrorResponseDto })
+  async replayMissing(@Param('id', new UuidParamPipe('id')) id: string, @Body() body: ReplayMissingDto): Promise<ReplayMissingResultDto> {
+    const { since, until } = checkedRange(body.since, body.until);
+    return this.delivery.replayMissing(id, since, until, body.limit ?? DEFAULT_BULK_LIMIT);
   }
 
   private filters(q: AttemptsQueryDto) {

@@ -1,8 +1,10 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageOf } from '../../common/page.dto';
 import { ATTEMPT_STATUSES } from '../attempt-status';
+import { ATTEMPT_TRIGGERS } from '../attempt.entity';
 import { PageQueryDto } from '../../common/page-query.dto';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -72,13 +74,83 @@ export class RecoverDto {
   since: Date;
 }
 
+const Since = (what: string) =>
+  applyDecorators(
+    ApiProperty({ description: what, example: '2026-11-27T00:00:00Z' }),
+    Transform(toDate),
+    IsDate({ message: 'since must be an ISO 8601 date-time' }),
+  );
+const Until = (what: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ description: what, example: '2026-11-28T00:00:00Z' }),
+    IsOptional(),
+    Transform(toDate),
+    IsDate({ message: 'until must be an ISO 8601 date-time' }),
+  );
+const Limit = () =>
+  applyDecorators(
+    ApiPropertyOptional({ default: DEFAULT_BULK_LIMIT, minimum: 1, maximum: MAX_BULK_LIMIT, description: 'Most attempts this call queues' }),
+    IsOptional(),
+    IsInt({ message: 'limit must be a whole number' }),
+    Min(1, { message: 'limit must be at least 1' }),
+    Max(MAX_BULK_LIMIT, { message: `limit must be at most ${MAX_BULK_LIMIT}` }),
+  );
+
+export const DEFAULT_BULK_LIMIT = 1000;
+export const MAX_BULK_LIMIT = 10_000;
+
+export class ReplayMissingDto {
+  @Since('Replay events recorded at or after this ISO 8601 time (inclusive)')
+  since: Date;
+
+  @Until('... and before this time (exclusive); default now. The range may span at most 31 days.')
+  until?: Date;
+
+  @Limit()
+  limit?: number;
+}
+
+export class ReplayMissingResultDto {
+  @ApiProperty({ description: 'Attempts queued (trigger "replay"), one per missed event' }) queued: number;
+  @ApiProperty({ description: 'true: the call stopped at `limit` (or after scanning 100,000 events); call again with since = next_since' })
+  more: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'Where to continue when `more` is true' }) next_since: string | null;
+  @ApiProperty() limit: number;
+  @ApiProperty() since: string;
+  @ApiProperty() until: string;
+}
+
+export class RetryFailedDto {
+  @Since('Retry attempts that failed (created) at or after this ISO 8601 time (inclusive)')
+  since: Date;
+
+  @Until('... and before this time (exclusive); default now. The range may span at most 31 days.')
+  until?: Date;
+
+  @ApiPropertyOptional({ example: 'service.started', description: 'Only attempts of events of this type' })
+  @IsOptional()
+  @IsString({ message: 'event_type must be an event type' })
+  event_type?: string;
+
+  @Limit()
+  limit?: number;
+}
+
+export class RetryFailedResultDto {
+  @ApiProperty({ description: 'Attempts queued (trigger "retry"): one per (webhook, event) whose attempts all failed' }) queued: number;
+  @ApiProperty({ description: 'true: the call stopped at `limit`; call again to queue the rest' }) more: boolean;
+  @ApiProperty() limit: number;
+  @ApiProperty() since: string;
+  @ApiProperty() until: string;
+}
+
 export class AttemptDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) webhook_id: string;
   @ApiProperty({ format: 'uuid' }) event_id: string;
   @ApiProperty() event_type: string;
   @ApiProperty({ description: '1 for the first attempt of an event at this webhook' }) attempt: number;
-  @ApiProperty({ enum: ['event', 'test', 'redeliver', 'recover'] }) trigger: string;
+  @ApiProperty({ enum: ATTEMPT_TRIGGERS, description: 'replay: replay-missing; retry: the bulk retry of failed attempts' }) trigger: string;
   @ApiProperty({ enum: ATTEMPT_STATUSES }) status: string;
   @ApiProperty({ nullable: true, type: Boolean, description: 'null while the attempt is queued or in flight' }) success: boolean | null;
   @ApiProperty({ nullable: true, type: Number }) status_code: number | null;

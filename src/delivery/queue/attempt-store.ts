@@ -5,6 +5,7 @@ import { affectedRows, returnedRows } from '../../database/query-result';
 import { ClaimedAttempt } from '../attempt.types';
 import { CLAIMABLE, QUEUE_ROW_COLUMNS, QueueRow, toClaimed } from './queue-row';
 import { Status } from '../attempt-status';
+import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
 
 const RETURNING = `RETURNING ${QUEUE_ROW_COLUMNS.join(', ')}`;
 
@@ -134,11 +135,12 @@ export class AttemptStore {
    * leased) move to the log with their results, and the retries they
    * scheduled are queued. The batch goes as one JSON parameter, which
    * PostgreSQL parses in C, rather than a dozen arrays each escaped element
-   * by element in the driver.
+   * by element in the driver. Returns the event deliveries that failed with
+   * no retry left (each once: only the call that moved its row sees it).
    */
-  async recordResults(results: FinishedAttempt[]): Promise<void> {
-    if (results.length === 0) return;
-    await this.db.query(
+  async recordResults(results: FinishedAttempt[]): Promise<ExhaustedAttempt[]> {
+    if (results.length === 0) return [];
+    const rows: unknown = await this.db.query(
       `WITH v AS (
          SELECT * FROM json_to_recordset($1::json)
            AS v(id uuid, success boolean, status_code int, duration_ms int, error text, request_headers jsonb, response_headers jsonb,
@@ -153,12 +155,19 @@ export class AttemptStore {
                 CASE WHEN v.success THEN '${Status.Succeeded}' ELSE '${Status.Failed}' END, v.success, d.scheduled_at, v.status_code,
                 v.duration_ms, v.error, v.request_headers, v.response_headers, v.response_body, v.next_retry_at, d.created_at, v.started_at, v.finished_at
          FROM done d JOIN v ON v.id = d.id
+       ), retried AS (
+         INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
+         SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at, d.paced
+         FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL
        )
-       INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
-       SELECT d.webhook_id, d.event_id, d.event_created_at, d.event_type, d.attempt + 1, d.trigger, v.next_retry_at, d.paced
-       FROM done d JOIN v ON v.id = d.id WHERE v.next_retry_at IS NOT NULL`,
+       SELECT d.webhook_id, d.event_id, d.event_type, d.attempt, v.error, v.status_code
+       FROM done d JOIN v ON v.id = d.id
+       WHERE NOT v.success AND v.next_retry_at IS NULL AND d.trigger = 'event'`,
       [JSON.stringify(results)],
     );
+    return returnedRows<{ webhook_id: string; event_id: string; event_type: string; attempt: number; error: string | null; status_code: number | null }>(
+      rows,
+    ).map((r) => ({ webhookId: r.webhook_id, eventId: r.event_id, eventType: r.event_type, attempt: r.attempt, error: r.error, statusCode: r.status_code }));
   }
 
   /**
@@ -239,5 +248,64 @@ export class AttemptStore {
       [webhookId, since, limit, paced],
     );
     return returnedRows(res).length;
+  }
+
+  /**
+   * Queues a first attempt (trigger `replay`) for those of the given events,
+   * in order, that have no attempt at this webhook yet, at most `limit`;
+   * returns the ids of the events queued. Replays of one webhook take turns
+   * (an advisory lock for the transaction), so two calls do not both queue
+   * an event.
+   */
+  async queueReplay(webhookId: string, events: Array<{ id: string; createdAt: Date; type: string }>, limit: number, paced: boolean): Promise<string[]> {
+    if (events.length === 0 || limit <= 0) return [];
+    return this.db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('atlas-replay:' || $1::text))`, [webhookId]);
+      const res: unknown = await m.query(
+        `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
+         SELECT $1, x.e, x.ec, x.t, 1, 'replay', now(), $6
+         FROM unnest($2::uuid[], $3::timestamptz[], $4::text[]) WITH ORDINALITY AS x(e, ec, t, n)
+         WHERE NOT EXISTS (SELECT 1 FROM webhook_logs l WHERE l.event_id = x.e AND l.webhook_id = $1)
+           AND NOT EXISTS (SELECT 1 FROM delivery_queue q WHERE q.event_id = x.e AND q.webhook_id = $1)
+         ORDER BY x.n
+         LIMIT $5
+         RETURNING event_id`,
+        [webhookId, events.map((e) => e.id), events.map((e) => e.createdAt), events.map((e) => e.type), limit, paced],
+      );
+      return returnedRows<{ event_id: string }>(res).map((r) => r.event_id);
+    });
+  }
+
+  /**
+   * The bulk retry after an outage: one new attempt (trigger `retry`) per
+   * (webhook, event) with a failed attempt created in [since, until) (of
+   * `eventType` when given) among `webhookIds`, when no attempt of that
+   * event at that webhook ever succeeded and none is queued or in flight;
+   * oldest first, at most `limit`. Calls take turns (an advisory lock), so
+   * two do not both queue one. Returns how many were queued. Attempts for
+   * `pacedIds` are queued for the paced lane.
+   */
+  async queueRetryOfFailed(since: Date, until: Date, eventType: string | null, webhookIds: string[], limit: number, pacedIds: string[]): Promise<number> {
+    if (webhookIds.length === 0 || limit <= 0) return 0;
+    return this.db.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('atlas-retry-failed'))`);
+      const res: unknown = await m.query(
+        `WITH failed AS (
+           SELECT DISTINCT webhook_id, event_id FROM webhook_logs
+           WHERE status = '${Status.Failed}' AND created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR event_type = $3)
+             AND event_type <> 'webhook.test' AND webhook_id = ANY($4::uuid[])
+         )
+         INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, paced)
+         SELECT a.webhook_id, a.event_id, max(a.event_created_at), max(a.event_type), max(a.attempt) + 1, 'retry', now(), a.webhook_id = ANY($6::uuid[])
+         FROM webhook_attempts a JOIN failed f ON f.webhook_id = a.webhook_id AND f.event_id = a.event_id
+         GROUP BY a.webhook_id, a.event_id
+         HAVING NOT bool_or(a.status IN ('${Status.Succeeded}', '${Status.Pending}', '${Status.Sending}'))
+         ORDER BY min(a.created_at)
+         LIMIT $5
+         RETURNING id`,
+        [since, until, eventType, webhookIds, limit, pacedIds],
+      );
+      return returnedRows(res).length;
+    });
   }
 }

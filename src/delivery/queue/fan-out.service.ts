@@ -75,7 +75,11 @@ export class FanOutService {
     const rows: NewAttempt[] = [];
     const admitted: Array<{ webhookId: string; admission: Admission }> = [];
     for (const [eventId, event] of bodies) {
+      // the event's data, parsed once and only when a subscriber has a payload filter
+      let parsed: { data: unknown } | undefined;
+      const data = () => (parsed ??= { data: JSON.parse(event.payloadText) as unknown }).data;
       for (const w of subscribers.get(event.type) ?? []) {
+        if (!this.webhooks.accepts(w, event.type, data)) continue;
         const admission = this.dispatcher.admit(w);
         if (admission) admitted.push({ webhookId: w.id, admission });
         rows.push({

@@ -4,6 +4,7 @@ import { AttemptStore } from './attempt-store';
 import { AttemptOutcome } from '../attempt.types';
 import { MicroBatcher } from '../../common/micro-batcher';
 import { summarizeResults } from './result-summary';
+import { isOperationalType } from '../../events/event-catalogue';
 
 const MAX_BATCH = 500;
 /**
@@ -82,9 +83,20 @@ export class ResultWriter {
     );
     const summarized = this.webhooks.applyDeliverySummaries(
       summarizeResults(
-        outcomes.map((o) => ({ webhookId: o.attempt.webhookId, success: o.result.success, finishedAt: o.result.finishedAt, error: o.result.error })),
+        outcomes.map((o) => ({
+          webhookId: o.attempt.webhookId,
+          success: o.result.success,
+          finishedAt: o.result.finishedAt,
+          error: o.result.error,
+          statusCode: o.result.statusCode,
+          // delivering the operational events does not feed the streak they report on (README, "Operational events")
+          countsForStreak: !isOperationalType(o.attempt.eventType),
+        })),
       ),
     );
-    await Promise.all([recorded, summarized]);
+    const [exhausted] = await Promise.all([recorded, summarized]);
+    if (exhausted.length) {
+      this.webhooks.raiseAttemptsExhausted(exhausted).catch((err: Error) => this.logger.warn(`Could not raise attempts_exhausted events: ${err.message}`));
+    }
   }
 }
