@@ -33,6 +33,23 @@ export function eventData(i: number): Record<string, unknown> {
   };
 }
 
+/** A JSON Schema that eventData() matches, as an operator would write it for the benchmark's type (formats, nesting, an array). */
+export const EVENT_DATA_SCHEMA = {
+  type: 'object',
+  properties: {
+    service_id: { type: 'string', pattern: '^svc-[0-9]+$' },
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    host: { type: 'string', format: 'hostname' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' },
+    tags: { type: 'array', items: { type: 'string' }, maxItems: 20 },
+    started_at: { type: 'string', format: 'date-time' },
+    owner: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id', 'name'] },
+  },
+  required: ['service_id', 'name', 'host', 'port', 'version', 'started_at', 'owner'],
+  additionalProperties: false,
+};
+
 export class ApiClient {
   private constructor(
     private readonly pool: Pool,
@@ -61,7 +78,7 @@ export class ApiClient {
     return this.token;
   }
 
-  async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<ApiResponse<T>> {
+  async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<ApiResponse<T>> {
     const t0 = performance.now();
     const res = await this.pool.request({
       method,

@@ -151,6 +151,12 @@ const SCHEMA = {
     default: '5',
     description: 'After this many failed attempts in a row a webhook is reported as failing (the operational event `webhook.endpoint_failing`).',
   },
+  EVENT_IDEMPOTENCY_TTL_MS: {
+    parse: parseDurationMs,
+    default: '24h',
+    description:
+      'How long an `Idempotency-Key` (or a client-supplied event `id`) of `POST /api/events` is remembered: a repeat within it returns the original event instead of a new one. Expired keys are deleted every few minutes.',
+  },
   WEBHOOK_LOG_RETENTION_DAYS: { parse: int(1, 36500), default: '30', description: 'Attempts and events older than this are deleted.' },
   WEBHOOK_RESPONSE_BODY_LIMIT: { parse: int(0, 1024 * 1024), default: '4096', description: 'Bytes of each response body kept in the log.' },
   WEBHOOK_SHUTDOWN_GRACE_MS: {

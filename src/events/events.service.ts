@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -11,12 +11,32 @@ import { AppConfig } from '../config/app-config';
 import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
 import { affectedRows, returnedRows } from '../database/query-result';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
-import { isEventType, listEventTypes } from './event-catalogue';
-import { EmitOptions, EventBody, EventListFilter, EventView, RecordedEvent } from './events.types';
+import { claimKeys, parseIdempotencyKey, requestHash } from './idempotency';
+import { Catalogue, EventTypesService } from './event-types.service';
+import { encodeCursor } from './event-search';
+import { EmitOptions, EventBody, EventListFilter, EventPage, EventView, RecordedEvent } from './events.types';
 
 const EVENTS_TABLE = 'webhook_events';
 /** Most events one group-committed insert takes. */
 const INSERT_BATCH = 256;
+/** How often expired idempotency keys are deleted, and how many one statement deletes. */
+const KEY_CLEANUP_EVERY_MS = 5 * 60_000;
+const KEY_CLEANUP_SLICE = 5000;
+/** GET /api/events counts matching events up to this many (then `total_capped`). */
+export const EVENT_COUNT_CAP = 10_000;
+/** Searches by data field look back in windows of 1 h, then 4 h, 16 h, … */
+const SEARCH_FIRST_WINDOW_MS = 3_600_000;
+const SEARCH_WINDOW_GROWTH = 4;
+
+type SearchRow = EventRow & { cursor_at: string };
+const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+
+function idempotencyConflict(claim: string): AppError {
+  const message = claim.startsWith('id:')
+    ? `An event with id ${claim.slice(3)} already exists with a different type or data`
+    : `Idempotency-Key "${claim.slice(4, 104)}" was already used for a request with a different type, data or id`;
+  return new AppError('IDEMPOTENCY_CONFLICT', message);
+}
 
 /** An event waiting for its group-committed insert. */
 interface PendingInsert {
@@ -52,8 +72,9 @@ function toView(row: EventRow): EventView {
  * text. Knows nothing about webhooks: it announces committed events on the bus.
  */
 @Injectable()
-export class EventsService {
+export class EventsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventsService.name);
+  private cleanupTimer: NodeJS.Timeout | null = null;
   /**
    * Group commit: the events of concurrent emits (without a caller's
    * transaction) that arrive while an insert runs go together into the next
@@ -66,7 +87,22 @@ export class EventsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly bus: EventEmitter2,
     private readonly config: AppConfig,
+    private readonly types: EventTypesService,
   ) {}
+
+  /** The catalogue as this instance sees it (built-in and admin-added types; at most a second old). */
+  catalogue(): Promise<Catalogue> {
+    return this.types.catalogue();
+  }
+
+  /**
+   * What webhooks may subscribe to: every type but test deliveries, and their
+   * categories. Read afresh (not from the short cache) so that a type just
+   * added on another instance can be subscribed to at once.
+   */
+  async subscribable(): Promise<{ types: string[]; categories: string[] }> {
+    return (await this.types.catalogue(0)).subscribable();
+  }
 
   /**
    * Validates and stores one event; durable once the promise resolves (or, with
@@ -79,17 +115,33 @@ export class EventsService {
    * on rollback). The sweeper finds the unfanned row after the caller commits.
    */
   async emit(type: string, data: unknown, options: EmitOptions = {}): Promise<RecordedEvent> {
-    if (!isEventType(type)) {
-      throw new AppError('UNKNOWN_EVENT_TYPE', `Unknown event type "${String(type).slice(0, 100)}"; valid types: ${listEventTypes()}`);
+    const entry = typeof type === 'string' ? await this.types.lookup(type) : undefined;
+    if (!entry) {
+      throw new AppError('UNKNOWN_EVENT_TYPE', `Unknown event type "${String(type).slice(0, 100)}"; valid types: ${(await this.types.catalogue()).names()}`);
     }
-    const text = this.serialise(data === undefined ? {} : data);
+    const value = data === undefined ? {} : data;
+    const text = this.serialise(value);
     const limit = this.config.get('WEBHOOK_MAX_PAYLOAD_BYTES');
     const size = Buffer.byteLength(text, 'utf8');
     if (size > limit) {
       throw new AppError('PAYLOAD_TOO_LARGE', `The event data is ${size} bytes as JSON, more than the limit of ${limit} bytes (WEBHOOK_MAX_PAYLOAD_BYTES)`);
     }
-    const id = randomUUID();
+    this.types.enforce(entry, value);
+    const recorded = await this.record(type, text, options);
+    if (entry.deprecated) recorded.deprecated = true;
+    return recorded;
+  }
+
+  private async record(type: string, text: string, options: EmitOptions): Promise<RecordedEvent> {
     const fanOut = options.fanOut !== false;
+    if (options.idempotencyKey !== undefined || options.id !== undefined) {
+      const recorded = await this.emitIdempotent(type, text, fanOut, options);
+      if (!recorded.replayed && !options.manager && fanOut) {
+        this.publish({ id: recorded.id, type, body: { type, payloadText: text, createdAt: recorded.createdAt } });
+      }
+      return recorded;
+    }
+    const id = randomUUID();
     let createdAt: Date;
     if (options.manager) {
       const rows = await options.manager.query<Array<{ created_at: Date }>>(
@@ -107,6 +159,126 @@ export class EventsService {
     const recorded: RecordedEvent = { id, type, createdAt };
     if (!options.manager && fanOut) this.publish({ id, type, body: { type, payloadText: text, createdAt } });
     return recorded;
+  }
+
+  /**
+   * The emit with an idempotency key and/or a client-supplied id, one
+   * transaction (or a savepoint in the caller's): claim each key row (the
+   * primary key decides a race: the loser waits for the winner's commit and
+   * then sees its row), then insert the event. A key already held by a live
+   * row: the same request hash replays the stored event, another is a 409.
+   */
+  private async emitIdempotent(type: string, text: string, fanOut: boolean, options: EmitOptions): Promise<RecordedEvent> {
+    const key = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
+    let clientId: string | undefined;
+    if (options.id !== undefined) {
+      if (typeof options.id !== 'string' || !isUuid(options.id)) throw new AppError('VALIDATION_FAILED', 'id must be a UUID');
+      clientId = options.id.toLowerCase();
+    }
+    const hash = requestHash(type, text, clientId);
+    const id = clientId ?? randomUUID();
+    const work = async (m: EntityManager): Promise<RecordedEvent> => {
+      let createdAt: Date | null = null;
+      for (const claim of claimKeys(key, clientId)) {
+        const rows: Array<{ event_created_at: Date }> = await m.query(
+          `INSERT INTO event_idempotency_keys (key, request_hash, event_id, event_created_at, expires_at)
+           VALUES ($1, $2, $3, COALESCE($4::timestamptz, clock_timestamp()), now() + $5::double precision * interval '1 millisecond')
+           ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, event_id = EXCLUDED.event_id,
+             event_created_at = EXCLUDED.event_created_at, expires_at = EXCLUDED.expires_at
+           WHERE event_idempotency_keys.expires_at <= now()
+           RETURNING event_created_at`,
+          [claim, hash, id, createdAt, this.config.get('EVENT_IDEMPOTENCY_TTL_MS')],
+        );
+        if (rows.length > 0) {
+          createdAt = rows[0].event_created_at;
+          continue;
+        }
+        const [held] = await m.query<Array<{ request_hash: string; event_id: string; event_created_at: Date }>>(
+          `SELECT request_hash, event_id, event_created_at FROM event_idempotency_keys WHERE key = $1`,
+          [claim],
+        );
+        if (!held) throw new AppError('CONFLICT', 'The idempotency key was released while this request ran; send it again');
+        if (held.request_hash !== hash) throw idempotencyConflict(claim);
+        return { id: held.event_id, type, createdAt: held.event_created_at, replayed: true };
+      }
+      if (clientId !== undefined) {
+        // an event with this id older than the key's lifetime
+        const [old] = await m.query<Array<{ type: string; payload: string; created_at: Date }>>(
+          `SELECT type, payload::text AS payload, created_at FROM webhook_events WHERE id = $1`,
+          [clientId],
+        );
+        if (old) {
+          if (old.type !== type || old.payload !== text) throw idempotencyConflict(`id:${clientId}`);
+          return { id: clientId, type, createdAt: old.created_at, replayed: true };
+        }
+      }
+      await m.query(
+        `INSERT INTO webhook_events (id, type, payload, fanned_out_at, created_at)
+         VALUES ($1, $2, $3::json, CASE WHEN $4::boolean THEN NULL ELSE now() END, $5)`,
+        [id, type, text, fanOut, createdAt],
+      );
+      return { id, type, createdAt: createdAt! };
+    };
+    return options.manager ? this.inSavepoint(options.manager, work) : this.inTransaction(work);
+  }
+
+  /** Runs `work` in a transaction of its own; a replay (nothing to keep) rolls back. */
+  private async inTransaction(work: (m: EntityManager) => Promise<RecordedEvent>): Promise<RecordedEvent> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      try {
+        const result = await work(runner.manager);
+        if (result.replayed) await runner.rollbackTransaction();
+        else await runner.commitTransaction();
+        return result;
+      } catch (err) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        throw err;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Runs `work` inside the caller's transaction, behind a savepoint that a replay or an error rolls back. */
+  private async inSavepoint(manager: EntityManager, work: (m: EntityManager) => Promise<RecordedEvent>): Promise<RecordedEvent> {
+    await manager.query('SAVEPOINT atlas_emit');
+    try {
+      const result = await work(manager);
+      await manager.query(result.replayed ? 'ROLLBACK TO SAVEPOINT atlas_emit' : 'RELEASE SAVEPOINT atlas_emit');
+      return result;
+    } catch (err) {
+      await manager.query('ROLLBACK TO SAVEPOINT atlas_emit');
+      throw err;
+    }
+  }
+
+  /** Deletes idempotency keys past their expiry (in slices, so no statement runs long); returns how many. */
+  async deleteExpiredIdempotencyKeys(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await this.db.query<unknown>(
+        `DELETE FROM event_idempotency_keys WHERE key IN (SELECT key FROM event_idempotency_keys WHERE expires_at <= now() LIMIT $1)`,
+        [KEY_CLEANUP_SLICE],
+      );
+      const n = affectedRows(res);
+      total += n;
+      if (n < KEY_CLEANUP_SLICE) return total;
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    this.cleanupTimer = setInterval(() => {
+      this.deleteExpiredIdempotencyKeys().catch((err: Error) => this.logger.warn(`Deleting expired idempotency keys failed: ${err.message}`));
+    }, KEY_CLEANUP_EVERY_MS);
+    this.cleanupTimer.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.cleanupTimer = null;
   }
 
   /** One statement for a batch of emits (clock_timestamp(): each row gets its own time, not the statement's). */
@@ -219,36 +391,113 @@ export class EventsService {
     const rows = await this.db.query<EventRow[]>(`SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events WHERE id = $1`, [
       id,
     ]);
-    return rows[0] ? toView(rows[0]) : null;
+    return rows[0] ? (await this.flagDeprecated([toView(rows[0])]))[0] : null;
   }
 
-  /** Events newest first, filtered by type and a created_at window [since, until): since inclusive, until exclusive, as everywhere. */
-  async list(filter: EventListFilter): Promise<{ items: EventView[]; total: number }> {
+  /** Marks the events whose type is deprecated (`deprecated: true`). */
+  private async flagDeprecated(views: EventView[]): Promise<EventView[]> {
+    const catalogue = await this.types.catalogue();
+    for (const v of views) if (catalogue.get(v.type)?.deprecated) v.deprecated = true;
+    return views;
+  }
+
+  /**
+   * Events newest first (created_at, then id, descending), filtered by types, a
+   * created_at window [since, until) and fields of the data (containment on
+   * the GIN-indexed `webhook_event_data(payload)`), paged by offset or by a
+   * keyset cursor. `total` is counted (up to EVENT_COUNT_CAP) only when asked.
+   */
+  async list(filter: EventListFilter): Promise<EventPage> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.type !== undefined) {
-      params.push(filter.type);
-      where.push(`type = $${params.length}`);
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.types !== undefined) {
+      where.push(filter.types.length === 1 ? `type = ${param(filter.types[0])}` : `type = ANY(${param(filter.types)}::text[])`);
     }
-    if (filter.since !== undefined) {
-      params.push(filter.since);
-      where.push(`created_at >= $${params.length}`);
+    if (filter.since !== undefined) where.push(`created_at >= ${param(filter.since)}`);
+    if (filter.until !== undefined) where.push(`created_at < ${param(filter.until)}`);
+    for (const f of filter.data ?? []) {
+      where.push(`(${f.contains.map((c) => `webhook_event_data(payload) @> ${param(JSON.stringify(c))}::jsonb`).join(' OR ')})`);
     }
-    if (filter.until !== undefined) {
-      params.push(filter.until);
-      where.push(`created_at < $${params.length}`);
+    const count =
+      filter.count &&
+      this.db.query<Array<{ total: number }>>(
+        `SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_events ${clause(where)} LIMIT ${EVENT_COUNT_CAP + 1}) counted`,
+        [...params],
+      );
+    if (filter.cursor) {
+      const at = param(filter.cursor.at);
+      where.push(`created_at <= ${at}::timestamptz AND (created_at, id) < (${at}::timestamptz, ${param(filter.cursor.id)}::uuid)`);
     }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [countRows, rows] = await Promise.all([
-      this.db.query<Array<{ total: number }>>(`SELECT count(*)::int AS total FROM webhook_events ${clause}`, params),
-      this.db.query<EventRow[]>(
-        `SELECT id, type, payload::text AS payload, created_at, fanned_out_at FROM webhook_events ${clause}
+    const select = (w: string[], p: unknown[], limit: number, offset: number) =>
+      this.db.query<SearchRow[]>(
+        `SELECT id, type, payload::text AS payload, created_at, fanned_out_at,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+         FROM webhook_events ${clause(w)}
          ORDER BY created_at DESC, id DESC
-         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, filter.limit, filter.offset],
-      ),
-    ]);
-    return { items: rows.map(toView), total: countRows[0].total };
+         LIMIT ${limit} OFFSET ${offset}`,
+        p,
+      );
+    const rows =
+      filter.data?.length && filter.offset === 0
+        ? await this.searchByWindows(filter, where, params, select)
+        : await select(where, params, filter.limit + 1, filter.offset);
+    const more = rows.length > filter.limit;
+    const page = more ? rows.slice(0, filter.limit) : rows;
+    const last = page[page.length - 1];
+    const counted = count ? (await count)[0].total : null;
+    return {
+      items: await this.flagDeprecated(page.map(toView)),
+      total: counted === null ? null : Math.min(counted, EVENT_COUNT_CAP),
+      totalCapped: counted !== null && counted > EVENT_COUNT_CAP,
+      nextCursor: more && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
+    };
+  }
+
+  /**
+   * A search by data field, newest first, in time windows that grow going back
+   * (1 h, 4 h, 16 h, … before the upper bound), each its own query, until the
+   * page is full or history ends. The data index (GIN) gives no order: over
+   * the whole table PostgreSQL would fetch and sort every match of a common
+   * value (tens of thousands at 1 M events) to return 50. Within a window it
+   * fetches that window's matches only (its days' partitions alone), and a
+   * common value fills the page in the first, small window.
+   */
+  private async searchByWindows(
+    filter: EventListFilter,
+    where: string[],
+    params: unknown[],
+    select: (w: string[], p: unknown[], limit: number, offset: number) => Promise<SearchRow[]>,
+  ): Promise<SearchRow[]> {
+    const want = filter.limit + 1;
+    const bounds = [filter.until?.getTime(), filter.cursor ? Date.parse(filter.cursor.at) + 1 : undefined].filter((v): v is number => v !== undefined);
+    let upper: number | null = null;
+    let end = bounds.length ? Math.min(...bounds) : Date.now() + 60_000;
+    const [{ oldest }] = await this.db.query<Array<{ oldest: Date | null }>>(`SELECT min(created_at) AS oldest FROM webhook_events`);
+    const floor = Math.max(oldest ? oldest.getTime() : end, filter.since?.getTime() ?? -Infinity);
+    const out: SearchRow[] = [];
+    for (let span = SEARCH_FIRST_WINDOW_MS; out.length < want; span *= SEARCH_WINDOW_GROWTH) {
+      const start = end - span;
+      const w = [...where];
+      const p = [...params];
+      const last = start <= floor;
+      if (!last) {
+        p.push(new Date(start));
+        w.push(`created_at >= $${p.length}`);
+      }
+      if (upper !== null) {
+        p.push(new Date(upper));
+        w.push(`created_at < $${p.length}`);
+      }
+      out.push(...(await select(w, p, want - out.length, 0)));
+      if (last) break;
+      upper = start;
+      end = start;
+    }
+    return out;
   }
 
   /** Creates the event store's daily partitions for `days` days from `from`'s day on (those missing); returns their names. */

@@ -10,6 +10,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('idx_webhook_events_created_at', ['createdAt'])
 @Index('idx_webhook_events_type_created_at', ['type', 'createdAt'])
 @Index('idx_webhook_events_unfanned', ['createdAt'], { where: 'fanned_out_at IS NULL' })
+// GIN (jsonb_path_ops) on webhook_event_data(payload), for searches by a field of the data (migration 1795952000000)
+@Index('idx_webhook_events_data', { synchronize: false })
 export class WebhookEvent {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_webhook_events' })
   id: string;

@@ -20,9 +20,16 @@ export const SUBSCRIBABLE_CATEGORIES: readonly string[] = [...CATEGORIES];
 /** Catalogue types one can subscribe to by name. */
 export const SUBSCRIBABLE_TYPES: readonly string[] = EVENT_TYPES.filter((t) => t !== TEST_EVENT_TYPE);
 
+/** What one may subscribe to: the built-in catalogue by default; EventsService.subscribable() adds admin-added types. */
+export interface SubscribableCatalogue {
+  types: readonly string[];
+  categories: readonly string[];
+}
+const BUILT_IN: SubscribableCatalogue = { types: SUBSCRIBABLE_TYPES, categories: SUBSCRIBABLE_CATEGORIES };
+
 /** Every valid subscription value, for error messages and docs. */
-export function validSubscriptionValues(): string[] {
-  return [ALL_EVENTS, ...SUBSCRIBABLE_CATEGORIES.map((c) => `${c}.*`), ...SUBSCRIBABLE_TYPES];
+export function validSubscriptionValues(known: SubscribableCatalogue = BUILT_IN): string[] {
+  return [ALL_EVENTS, ...known.categories.map((c) => `${c}.*`), ...known.types];
 }
 
 /** The subscription values that select `type`: the type itself, its category wildcard and `*` (not for operational events). */
@@ -47,26 +54,29 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value.slice(0, 100)}"` : (JSON.stringify(value)?.slice(0, 100) ?? String(value));
 }
 
-/** Problems with a subscription list (empty when it is valid). Duplicates are not problems: see `normalizeSubscriptions`. */
-export function validateSubscriptions(list: unknown): string[] {
+/**
+ * Problems with a subscription list (empty when it is valid). Duplicates are not problems: see `normalizeSubscriptions`.
+ * `known` null: the names are not checked against a catalogue (the service checks them with the live one).
+ */
+export function validateSubscriptions(list: unknown, known: SubscribableCatalogue | null = BUILT_IN): string[] {
   if (!Array.isArray(list)) return ['events must be an array of event types'];
   if (list.length === 0) return ['events must contain at least one event type (or "*" for all)'];
   const problems: string[] = [];
   if (list.length > MAX_SUBSCRIPTIONS) problems.push(`events may contain at most ${MAX_SUBSCRIPTIONS} entries, got ${list.length}`);
-  const valid = new Set(validSubscriptionValues());
+  const valid = known ? new Set(validSubscriptionValues(known)) : null;
   const unknown: string[] = [];
   list.forEach((value, i) => {
     if (typeof value !== 'string') {
       problems.push(`events[${i}] must be a string, got ${describe(value)}`);
     } else if (value === TEST_EVENT_TYPE) {
       problems.push(`events[${i}] ${describe(value)} cannot be subscribed to: test deliveries go only to the webhook being tested`);
-    } else if (!valid.has(value)) {
+    } else if (valid && !valid.has(value)) {
       unknown.push(describe(value));
     }
   });
   if (unknown.length) {
     problems.push(
-      `events contains unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid values: ${validSubscriptionValues().join(', ')}`,
+      `events contains unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid values: ${validSubscriptionValues(known ?? BUILT_IN).join(', ')}`,
     );
   }
   return problems;

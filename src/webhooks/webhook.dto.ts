@@ -5,7 +5,7 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, M
 import { PageQueryDto } from '../common/page-query.dto';
 import { EVENT_TYPES } from '../events/event-catalogue';
 import { Check } from './check.decorator';
-import { validateSubscriptions, validSubscriptionValues } from './subscription';
+import { validateSubscriptions } from './subscription';
 import { MAX_HEADERS, validateHeaders, validateWebhookUrl } from './webhook-validation';
 import { FILTER_OPERATORS, PayloadFilter, validateFilter } from './payload-filter';
 import { PageOf } from '../common/page.dto';
@@ -47,12 +47,13 @@ const Events = () =>
     ApiProperty({
       type: [String],
       example: ['service.started', 'user.created'],
-      description: `Event types (${EVENT_TYPES.filter((t) => t !== 'webhook.test').join(', ')}), category wildcards (service.*, user.*, …) or "*" for all. Duplicates are dropped.`,
-      items: { type: 'string', enum: validSubscriptionValues() },
+      description: `Event types (${EVENT_TYPES.filter((t) => t !== 'webhook.test').join(', ')}), types added by an admin (GET /api/events/types), category wildcards (service.*, user.*, …) or "*" for all. Duplicates are dropped.`,
+      items: { type: 'string', example: 'service.started' },
       maxItems: 100,
     }),
     raw('events'),
-    Check(validateSubscriptions),
+    // the names are checked by WebhooksService against the live catalogue (admins may add types)
+    Check((list: unknown) => validateSubscriptions(list, null)),
   );
 const RetryEnabled = () =>
   applyDecorators(

@@ -12,7 +12,7 @@ import { EventsService } from '../events/events.service';
 import { generateSecret } from './secret';
 import { isPaced } from './pacing';
 import type { WebhookResultSummary } from './delivery-summary';
-import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys } from './subscription';
+import { matchesSubscription, normalizeSubscriptions, SUBSCRIBABLE_TYPES, subscriptionKeys, validateSubscriptions } from './subscription';
 import {
   WEBHOOK_CHANGED,
   WEBHOOK_DELETED,
@@ -150,6 +150,13 @@ export class WebhooksService {
     private readonly config: AppConfig,
     private readonly events: EventsService,
   ) {}
+
+  /** Subscriptions are checked against the live catalogue (admins may add types); the built-in ones need no look-up. */
+  private async checkSubscriptions(list: string[] | undefined): Promise<void> {
+    if (list === undefined || validateSubscriptions(list).length === 0) return;
+    const problems = validateSubscriptions(list, await this.events.subscribable());
+    if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '), problems);
+  }
 
   // ---- used by the delivery module ----------------------------------------
 
@@ -419,7 +426,9 @@ export class WebhooksService {
     const qb = this.webhooks.createQueryBuilder('w');
     if (filter.enabled !== undefined) qb.andWhere('w.enabled = :enabled', { enabled: filter.enabled });
     if (filter.event !== undefined) {
-      if (!SUBSCRIBABLE_TYPES.includes(filter.event)) throw unknownEventFilter(filter.event);
+      if (!SUBSCRIBABLE_TYPES.includes(filter.event) && !(await this.events.subscribable()).types.includes(filter.event)) {
+        throw unknownEventFilter(filter.event);
+      }
       qb.andWhere('w.events && CAST(:keys AS text[])', { keys: subscriptionKeys(filter.event) });
     }
     const [items, total] = await qb.orderBy('w.createdAt', 'DESC').addOrderBy('w.id', 'DESC').take(filter.limit).skip(filter.offset).getManyAndCount();
@@ -427,6 +436,7 @@ export class WebhooksService {
   }
 
   async create(input: CreateWebhookDto): Promise<Webhook> {
+    await this.checkSubscriptions(input.events);
     const webhook = this.webhooks.create({
       name: input.name,
       description: input.description ?? '',
@@ -453,6 +463,7 @@ export class WebhooksService {
    */
   async update(id: string, input: UpdateWebhookDto): Promise<Webhook> {
     const current = await this.getOrFail(id);
+    await this.checkSubscriptions(input.events);
     const patch: Partial<Webhook> = {};
     if (input.name !== undefined) patch.name = input.name;
     if (input.description !== undefined) patch.description = input.description ?? '';

@@ -296,7 +296,16 @@ const CASES: Case[] = [
   { route: `GET /api/events/${UNKNOWN}`, status: 404, message: /No event with id/ },
   { route: 'GET /api/events/types', status: 401, message: /token/i, as: 'nobody' },
   { route: 'DELETE /api/events/types', status: 404, message: /Cannot DELETE|not found/i },
-  { route: 'POST /api/events/types', body: {}, status: 404, message: /Cannot POST|not found/i },
+  { route: 'POST /api/events/types', body: {}, message: /type must be a string.*schema must be a JSON object/ },
+  {
+    route: 'POST /api/events/types',
+    body: { type: 'billing.x', description: 'x', schema: { type: 'objekt' }, example: {} },
+    message: /not a valid JSON Schema/,
+  },
+  { route: 'PATCH /api/events/types/service.started', body: { enforced: 'yes' }, message: /enforced must be true or false/ },
+  { route: 'PATCH /api/events/types/no.such', body: { enforced: true }, status: 404, message: /No event type no.such/ },
+  { route: 'GET /api/events?cursor=%00%01', message: /cursor is not valid/ },
+  { route: 'GET /api/events?data.=nginx', message: /name a field of the data/ },
 ];
 
 describe('Bad input (e2e)', () => {

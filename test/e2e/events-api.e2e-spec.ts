@@ -67,11 +67,23 @@ describe('Events API (e2e)', () => {
   describe('GET /api/events/types', () => {
     it('lists the whole catalogue to any signed-in user', async () => {
       const res = await get('/types', viewer).expect(200);
-      expect(res.body).toEqual(describeCatalogue());
+      expect(
+        res.body.map((e: { type: string; category: string; description: string }) => ({ type: e.type, category: e.category, description: e.description })),
+      ).toEqual(describeCatalogue());
       expect(res.body.map((e: { type: string }) => e.type)).toEqual(
         expect.arrayContaining(['service.started', 'domain.cert_expiring', 'system.error', 'webhook.test']),
       );
-      expect(res.body[0]).toEqual({ type: 'service.started', category: 'service', description: expect.any(String) });
+      expect(res.body[0]).toEqual({
+        type: 'service.started',
+        category: 'service',
+        description: expect.any(String),
+        schema: expect.objectContaining({ type: 'object', required: ['service'] }),
+        example: expect.objectContaining({ service: 'nginx' }),
+        enforced: false,
+        deprecated: false,
+        builtin: true,
+        version: 1,
+      });
     });
 
     it('needs a token', async () => {
