@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { QUEUED_SQL, Status } from '../attempt-status';
 import { iso } from './attempt.presenter';
+import { MinuteCell, percentileCont, sortedDurations, WebhookRollups } from './webhook-rollups';
 
 /**
  * The aggregates the console reads (and any API client may): attempts over
@@ -12,7 +13,8 @@ import { iso } from './attempt.presenter';
  * these routes is in this file, so that a split or partitioned attempt table
  * changes one place.
  *
- * Every query reads the covering index idx_webhook_logs_webhook_created
+ * A webhook's series comes from its minute rollups (webhook-rollups.ts). Every
+ * query reads the covering index idx_webhook_logs_webhook_created
  * `(webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id)`
  * index-only: one range per webhook (overall: one per webhook through a
  * LATERAL join over `webhooks`, which PostgreSQL 17 cannot do by itself
@@ -78,15 +80,6 @@ export interface EventDeliverySummary {
 const num = (v: unknown): number => Number(v ?? 0);
 const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
 const rate = (succeeded: number, failed: number): number | null => (succeeded + failed ? Math.round((succeeded / (succeeded + failed)) * 10000) / 10000 : null);
-
-/** Per bucket: counts by status and the latency percentiles of finished attempts. `$1` since, `$2` bucket seconds. */
-const BUCKET_SELECT = `
-  SELECT floor(extract(epoch FROM l.created_at) / $2)::bigint * $2 AS b,
-         count(*) FILTER (WHERE l.status = '${Status.Succeeded}') AS succeeded,
-         count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
-         count(*) FILTER (WHERE l.status = '${Status.Cancelled}') AS cancelled,
-         count(*) FILTER (WHERE l.status IN ${QUEUED_SQL}) AS retrying,
-         percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY l.duration_ms) FILTER (WHERE l.duration_ms IS NOT NULL) AS pct`;
 
 interface BucketRow {
   b: string;
@@ -166,15 +159,37 @@ export class TimeseriesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly webhooks: WebhooksService,
+    private readonly webhookRollups: WebhookRollups,
   ) {}
 
-  /** One webhook's attempts in the last `hours`, by `bucket` (created_at). */
+  /**
+   * One webhook's attempts in the last `hours`, by `bucket` (created_at), from its minute rollups (webhook-rollups.ts:
+   * hours that are over reused, the rest read); percentiles exact (`percentile_cont` of each bucket's durations).
+   */
   async forWebhook(webhookId: string, hours: number, bucket: BucketName): Promise<TimeSeries> {
     const { since, until, seconds } = this.window(hours, bucket);
-    const rows = await this.db.query<BucketRow[]>(
-      `${BUCKET_SELECT} FROM webhook_attempts l WHERE l.webhook_id = $3 AND l.created_at >= $1 GROUP BY 1 ORDER BY 1`,
-      [since, seconds, webhookId],
-    );
+    const chunks = await this.webhookRollups.window(webhookId, since);
+    const cells = new Map<number, MinuteCell[]>();
+    for (const c of chunks) {
+      for (const [m, cell] of c.minutes) {
+        const b = Math.floor(m / seconds) * seconds;
+        const list = cells.get(b);
+        if (list) list.push(cell);
+        else cells.set(b, [cell]);
+      }
+    }
+    const rows: BucketRow[] = [...cells].map(([b, list]) => {
+      const durations = sortedDurations(list);
+      const sum = (k: 'succeeded' | 'failed' | 'cancelled' | 'retrying') => String(list.reduce((n, c) => n + c[k], 0));
+      return {
+        b: String(b),
+        succeeded: sum('succeeded'),
+        failed: sum('failed'),
+        cancelled: sum('cancelled'),
+        retrying: sum('retrying'),
+        pct: durations.length ? [percentileCont(durations, 0.5), percentileCont(durations, 0.95)] : null,
+      };
+    });
     return this.series(webhookId, hours, bucket, since, until, rows);
   }
 
