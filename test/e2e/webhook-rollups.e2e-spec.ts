@@ -145,6 +145,37 @@ describe('webhook rollups: stats and series exactly as one aggregate over the lo
     await expectStatsExact();
   });
 
+  it('the series over all webhooks counts as one aggregate does, from kept hours and the kept beginning of the current one', async () => {
+    const check = async () => {
+      const res = await get('/api/webhooks/stats/timeseries?hours=30&bucket=1h').expect(200);
+      const rows = await queryDb<{ b: string; succeeded: number; failed: number; cancelled: number; retrying: number }>(
+        t.databaseUrl,
+        REFERENCE_BUCKETS.replace('WHERE webhook_id = $3 AND', 'WHERE $3::uuid IS NOT NULL AND'),
+        [new Date(res.body.since as string), 3600, hookId],
+      );
+      const byStart = new Map(rows.map((r) => [Number(r.b) * 1000, r]));
+      for (const b of res.body.buckets as Array<{ start: string; succeeded: number; failed: number; cancelled: number; retrying: number }>) {
+        const r = byStart.get(new Date(b.start).getTime());
+        expect([b.start, b.succeeded, b.failed, b.cancelled, b.retrying]).toEqual([
+          b.start,
+          r?.succeeded ?? 0,
+          r?.failed ?? 0,
+          r?.cancelled ?? 0,
+          r?.retrying ?? 0,
+        ]);
+      }
+    };
+    await check();
+    await check();
+    await queryDb(
+      t.databaseUrl,
+      `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, trigger, status, success, scheduled_at, duration_ms, status_code, created_at, finished_at)
+       VALUES ($1, gen_random_uuid(), now(), 'service.started', 1, 'event', 'failed', false, now(), 5, 500, now(), now())`,
+      [hookId],
+    );
+    await check();
+  });
+
   it('the series in 5-minute, 1-minute, hourly and daily buckets, twice each (the second from the kept hours)', async () => {
     for (const [hours, bucket, seconds] of [
       [24, '5m', 300],
