@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Webhook } from '../../webhooks/webhook.entity';
 import { iso } from './attempt.presenter';
 import { Status } from '../attempt-status';
-import { percentileCont, sortedDurations, WebhookRollups } from './webhook-rollups';
+import { durationSummary, WebhookRollups } from './webhook-rollups';
 
 export interface WebhookStats {
   webhook_id: string;
@@ -85,10 +85,12 @@ export class StatsService {
         byTypeMap.set(type, into);
       }
     }
-    const durations = sortedDurations(chunks.flatMap((c) => [...c.minutes.values()]));
-    const sum = durations.reduce((n, d) => n + d, 0);
-    const avgMs = durations.length ? sum / durations.length : null;
-    const p95Ms = percentileCont(durations, 0.95);
+    const durations = durationSummary(
+      chunks.flatMap((c) => [...c.minutes.values()]),
+      [0.95],
+    );
+    const avgMs = durations.count ? durations.sum / durations.count : null;
+    const p95Ms = durations.percentiles[0];
     const byType = [...byTypeMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const eventsDelivered = agg.succeeded - num(others.succeeded) + num(others.events) - num(others.also_in_chain);
     const { succeeded, failed } = agg;
