@@ -20,9 +20,9 @@ import { Status } from '../attempt-status';
  *
  * Exact, not approximate: counts are sums over the minutes, and the
  * durations are kept one by one (4 bytes each) so that percentiles are those
- * `percentile_cont` gives. What is kept is bounded (MAX_CACHED_DURATIONS;
- * the webhooks read least recently go first); a window that does not fit is
- * read in full each time.
+ * `percentile_cont` gives. What is kept is bounded (MAX_CACHED_DURATIONS,
+ * durations and a fixed cost per piece; beyond it the webhooks read least
+ * recently go first, then the expired pieces of the one being read).
  *
  * Cached pieces change only while attempts of theirs are still queued (a
  * retry scheduled later moves from `retrying` to its outcome) or when the
@@ -38,8 +38,10 @@ const MERGE_GAP_MS = 3_600_000;
 export const ROLLUP_TTL_MS = 60_000;
 /** A piece's rollup is kept only once the piece has been over this long. */
 export const SETTLE_SECONDS = 300;
-/** Durations kept over all webhooks (4 bytes each): about 16 MB. */
+/** What is kept over all webhooks, in durations (4 bytes each) plus PIECE_COST per piece: about 16 MB. */
 export const MAX_CACHED_DURATIONS = 4_000_000;
+/** What a kept piece costs besides its durations (its maps), counted in durations. */
+const PIECE_COST = 64;
 
 export interface MinuteCell {
   succeeded: number;
@@ -82,7 +84,11 @@ const RANGE_SQL = `
   FROM webhook_attempts WHERE webhook_id = $1 AND created_at >= $2 AND created_at < $3
   GROUP BY 1, 2, 3`;
 
+/** The chunk of a piece without attempts (shared: chunks are not changed once made). */
+const EMPTY: Chunk = { minutes: new Map(), byType: new Map(), size: 0 };
+
 function toChunk(rows: Row[]): Chunk {
+  if (!rows.length) return EMPTY;
   const minutes = new Map<number, MinuteCell>();
   const byType = new Map<string, TypeCounts>();
   const parts = new Map<number, number[][]>();
@@ -200,17 +206,12 @@ export class WebhookRollups {
     const hooks = this.touch(webhookId);
     const chunks: Chunk[] = [];
     const reads: Array<Promise<void>> = [];
-    const read = (a: number, b: number | null, keep: boolean) =>
-      reads.push(
-        this.read(webhookId, a, b).then((c) => {
-          chunks.push(c);
-          if (keep && b !== null) this.keep(webhookId, a, c, now);
-        }),
-      );
+    /** Reads a part that is not kept (the window's first piece in part, the last minutes). */
+    const read = (a: number, b: number | null) => reads.push(this.read(webhookId, a, b).then((c) => void chunks.push(c)));
     if (firstPiece >= settledEnd) {
-      read(from, null, false);
+      read(from, null);
     } else {
-      if (from < firstPiece) read(from, firstPiece, false);
+      if (from < firstPiece) read(from, firstPiece);
       // the missing pieces as ranges, close ones merged (re-reading a few kept pieces costs less than another query)
       const runs: Array<[number, number]> = [];
       for (let h = firstPiece; h < settledEnd; h += PIECE_MS) {
@@ -227,7 +228,7 @@ export class WebhookRollups {
         chunks.push(hooks.get(h)!.chunk);
       }
       for (const run of runs) this.readPieces(webhookId, run, now, reads, chunks);
-      read(settledEnd, null, false);
+      read(settledEnd, null);
     }
     await Promise.all(reads);
     return chunks;
@@ -278,11 +279,11 @@ export class WebhookRollups {
 
   private keep(webhookId: string, hour: number, chunk: Chunk, now: number): void {
     const hooks = this.cache.get(webhookId);
-    if (!hooks || chunk.size > MAX_CACHED_DURATIONS) return;
+    if (!hooks || chunk.size + PIECE_COST > MAX_CACHED_DURATIONS) return;
     const old = hooks.get(hour);
-    if (old) this.cached -= old.chunk.size;
+    if (old) this.cached -= old.chunk.size + PIECE_COST;
     hooks.set(hour, { until: now + ROLLUP_TTL_MS * (1 + Math.random()), chunk });
-    this.cached += chunk.size;
+    this.cached += chunk.size + PIECE_COST;
     // beyond the bound: expired pieces, and the webhooks read least recently (never the piece just kept)
     for (const [id, hours] of this.cache) {
       if (this.cached <= MAX_CACHED_DURATIONS) break;
@@ -290,7 +291,7 @@ export class WebhookRollups {
         if (id === webhookId && h === hour) continue;
         if (e.until <= now || id !== webhookId) {
           hours.delete(h);
-          this.cached -= e.chunk.size;
+          this.cached -= e.chunk.size + PIECE_COST;
         }
       }
       if (!hours.size && id !== webhookId) this.cache.delete(id);
