@@ -86,7 +86,7 @@ async function variant(ctx: Context, registered: number, share: number, filtered
   const url = await ctx.pg.createDatabase(dbName);
   const db = await ctx.pg.connect(dbName);
   const svc = await ctx.startService('fanout', url, { WEBHOOK_WORKER: 'false' });
-  const events = scaled(ctx.cfg, 150, 50);
+  const events = scaled(ctx.cfg, 100, 50);
   const medians: number[] = [];
   const runs: Record<string, unknown>[] = [];
   let plans: unknown[];

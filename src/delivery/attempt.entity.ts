@@ -22,6 +22,10 @@ export const ATTEMPT_TRIGGERS: readonly AttemptTrigger[] = ['event', 'test', 're
 // (webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id): written by hand in the
 // migration (TypeORM cannot express INCLUDE), for the logs list and the stats aggregates.
 @Index('idx_webhook_logs_webhook_created', { synchronize: false })
+// partial indexes of the rare rows (migration UnsucceededAndRedeliveryIndexes): failures per webhook and overall, attempts outside an event's retry chain
+@Index('idx_webhook_logs_webhook_unsucceeded', { synchronize: false })
+@Index('idx_webhook_logs_unsucceeded', { synchronize: false })
+@Index('idx_webhook_logs_webhook_other_trigger', { synchronize: false })
 @Index('idx_webhook_logs_created', ['createdAt'])
 @Index('idx_webhook_logs_event', ['eventId'])
 @Check('chk_webhook_logs_status', `status IN ${FINISHED_SQL}`)

@@ -17,6 +17,7 @@ import { RetentionJob } from './retention.job';
 import { StatsService } from './api/stats.service';
 import { TimeseriesController } from './api/timeseries.controller';
 import { TimeseriesService } from './api/timeseries.service';
+import { WebhookRollups } from './api/webhook-rollups';
 import { Sweeper } from './queue/sweeper';
 import { PacedLane } from './queue/paced-lane';
 import { PacingStore } from './queue/pacing-store';
@@ -42,6 +43,7 @@ import { WebhookSender } from './sending/webhook-sender';
     AttemptLogService,
     StatsService,
     TimeseriesService,
+    WebhookRollups,
     RetentionJob,
     QueueSnapshotService,
   ],

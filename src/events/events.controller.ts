@@ -50,7 +50,11 @@ export class EventsController {
     description: 'A replay: the event stored by the first request with this Idempotency-Key or id (header `Idempotent-Replayed: true`)',
     type: EmittedEventDto,
   })
-  @ApiResponse({ status: 400, description: 'Unknown or reserved type (webhook.test and the operational webhook.* events), data not a JSON object, bad id or Idempotency-Key', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 400,
+    description: 'Unknown or reserved type (webhook.test and the operational webhook.* events), data not a JSON object, bad id or Idempotency-Key',
+    type: ErrorResponseDto,
+  })
   @ApiResponse({ status: 403, description: 'Admins only', type: ErrorResponseDto })
   @ApiResponse({ status: 409, description: 'The Idempotency-Key or id was used for a different request (IDEMPOTENCY_CONFLICT)', type: ErrorResponseDto })
   @ApiResponse({ status: 413, description: 'data larger than WEBHOOK_MAX_PAYLOAD_BYTES', type: ErrorResponseDto })

@@ -346,15 +346,32 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
     return rows.map((r) => r.id);
   }
 
-  /** The stored bodies of several events, in one query. Unknown ids are absent from the map. */
+  /**
+   * The stored bodies of several events. Unknown ids are absent from the map.
+   *
+   * An id alone names no partition, so a lookup by id probes every day's primary key (on a store of 12 days, the
+   * delivery path spent 0.1 ms of PostgreSQL per attempt here, issue 10's drain on a large log). The events being
+   * delivered are nearly always of the last day: those partitions are searched first, and the others only for ids
+   * not found there (usually none).
+   */
   async bodiesFor(ids: string[]): Promise<Map<string, EventBody>> {
     const out = new Map<string, EventBody>();
     if (ids.length === 0) return out;
-    const rows = await this.db.query<Array<{ id: string; type: string; payload: string; created_at: Date }>>(
-      `SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[])`,
-      [[...new Set(ids)]],
+    const wanted = [...new Set(ids)];
+    type Row = { id: string; type: string; payload: string; created_at: Date };
+    const recent = await this.db.query<Row[]>(
+      `SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[]) AND created_at >= now() - interval '1 day'`,
+      [wanted],
     );
-    for (const row of rows) out.set(row.id, { type: row.type, payloadText: row.payload, createdAt: row.created_at });
+    for (const row of recent) out.set(row.id, { type: row.type, payloadText: row.payload, createdAt: row.created_at });
+    const rest = wanted.filter((id) => !out.has(id));
+    if (rest.length) {
+      const older = await this.db.query<Row[]>(
+        `SELECT id, type, payload::text AS payload, created_at FROM webhook_events WHERE id = ANY($1::uuid[]) AND created_at < now() - interval '1 day'`,
+        [rest],
+      );
+      for (const row of older) out.set(row.id, { type: row.type, payloadText: row.payload, createdAt: row.created_at });
+    }
     return out;
   }
 

@@ -30,7 +30,7 @@ export interface AttemptPage {
 export class AttemptLogService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Newest first; uses (webhook_id, created_at) or (created_at). */
+  /** Newest first; uses (webhook_id, created_at) or (created_at), and for a status other than succeeded the partial indexes of the rarer rows. */
   async list(filter: AttemptFilter): Promise<AttemptPage> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -47,11 +47,18 @@ export class AttemptLogService {
     if (filter.until) add('created_at < ?', filter.until);
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const n = params.length;
+    // `event_type` is only an INCLUDE column of (webhook_id, created_at): a plain index scan would fetch every row back in
+    // time to test it (all of the window when the type is rare or absent). The index-only scan finds the created_at of
+    // the first offset + limit matches without touching the rows; then only the rows at those times are fetched. All
+    // rows at those times that match are among them, so ordering and paging them gives the same page.
+    const pageSql = filter.eventType
+      ? `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_attempts ${whereSql}
+           AND created_at = ANY (ARRAY(SELECT created_at FROM webhook_attempts ${whereSql} ORDER BY created_at DESC LIMIT $${n + 3}))
+         ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`
+      : `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_attempts ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`;
+    const pageParams = filter.eventType ? [...params, filter.limit, filter.offset, filter.limit + filter.offset] : [...params, filter.limit, filter.offset];
     const [rows, [count]] = await Promise.all([
-      this.db.query<StoredAttempt[]>(
-        `SELECT ${ATTEMPT_LIST_COLUMNS} FROM webhook_attempts ${whereSql} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
-        [...params, filter.limit, filter.offset],
-      ),
+      this.db.query<StoredAttempt[]>(pageSql, pageParams),
       this.db.query<Array<{ total: number }>>(
         `SELECT count(*)::int AS total FROM (SELECT 1 FROM webhook_attempts ${whereSql} LIMIT ${COUNT_CAP + 1}) AS capped`,
         params,

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Webhook } from '../../webhooks/webhook.entity';
 import { iso } from './attempt.presenter';
 import { Status } from '../attempt-status';
+import { durationSummary, WebhookRollups } from './webhook-rollups';
 
 export interface WebhookStats {
   webhook_id: string;
@@ -34,27 +35,30 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 @Injectable()
 export class StatsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly rollups: WebhookRollups,
+  ) {}
 
-  /** Aggregates over the window in one scan of (webhook_id, created_at); the queue over all time. */
+  /**
+   * The window's counts, durations and event types from the webhook's minute rollups (webhook-rollups.ts: hours that
+   * are over reused, the rest read), the distinct delivered events with one more index range, the queue over all time.
+   */
   async forWebhook(webhook: Webhook, hours: number): Promise<WebhookStats> {
     const since = new Date(Date.now() - hours * 3_600_000);
     type Count = string | null;
-    const [[agg], byType, [queue]] = await Promise.all([
-      this.db.query<Array<{ total: Count; succeeded: Count; failed: Count; cancelled: Count; events_delivered: Count; avg_ms: Count; p95_ms: Count }>>(
-        `SELECT count(*) FILTER (WHERE status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}')) AS total,
-                count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded,
-                count(*) FILTER (WHERE status = '${Status.Failed}') AS failed,
-                count(*) FILTER (WHERE status = '${Status.Cancelled}') AS cancelled,
-                count(DISTINCT event_id) FILTER (WHERE status = '${Status.Succeeded}') AS events_delivered,
-                avg(duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS avg_ms,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS p95_ms
-         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2`,
-        [webhook.id, since],
-      ),
-      this.db.query<Array<{ event_type: string; total: string; succeeded: string; failed: string }>>(
-        `SELECT event_type, count(*) AS total, count(*) FILTER (WHERE status = '${Status.Succeeded}') AS succeeded, count(*) FILTER (WHERE status = '${Status.Failed}') AS failed
-         FROM webhook_logs WHERE webhook_id = $1 AND created_at >= $2 AND status IN ('${Status.Succeeded}','${Status.Failed}','${Status.Cancelled}') GROUP BY event_type ORDER BY event_type`,
+    const [chunks, [others], [queue]] = await Promise.all([
+      this.rollups.window(webhook.id, since),
+      // events delivered = distinct events among the succeeded attempts. An event's own chain of attempts (trigger
+      // 'event': the first and its retries) ends at its first success, so it succeeds at most once; only attempts
+      // outside it (test, redeliver, recover; the partial index of those) can deliver an event again. So: the succeeded
+      // attempts, less those outside a chain, plus the distinct events these delivered that no chain attempt did.
+      this.db.query<Array<{ succeeded: Count; events: Count; also_in_chain: Count }>>(
+        `SELECT count(*) AS succeeded, count(DISTINCT o.event_id) AS events,
+                count(DISTINCT o.event_id) FILTER (WHERE EXISTS (
+                  SELECT 1 FROM webhook_logs l WHERE l.event_id = o.event_id AND l.webhook_id = $1 AND l.created_at >= $2
+                    AND l.status = '${Status.Succeeded}' AND l.trigger = 'event')) AS also_in_chain
+         FROM webhook_logs o WHERE o.webhook_id = $1 AND o.created_at >= $2 AND o.trigger <> 'event' AND o.status = '${Status.Succeeded}'`,
         [webhook.id, since],
       ),
       this.db.query<Array<{ pending: Count; due: Count; sending: Count; oldest_due_at: Date | null; events_pending_retry: Count }>>(
@@ -67,22 +71,45 @@ export class StatsService {
         [webhook.id],
       ),
     ]);
-    const succeeded = num(agg.succeeded);
-    const failed = num(agg.failed);
+    const agg = { succeeded: 0, failed: 0, cancelled: 0 };
+    const byTypeMap = new Map<string, { total: number; succeeded: number; failed: number }>();
+    for (const c of chunks) {
+      for (const cell of c.minutes.values()) {
+        agg.succeeded += cell.succeeded;
+        agg.failed += cell.failed;
+        agg.cancelled += cell.cancelled;
+      }
+      for (const [type, t] of c.byType) {
+        const into = byTypeMap.get(type) ?? { total: 0, succeeded: 0, failed: 0 };
+        into.total += t.total;
+        into.succeeded += t.succeeded;
+        into.failed += t.failed;
+        byTypeMap.set(type, into);
+      }
+    }
+    const durations = durationSummary(
+      chunks.flatMap((c) => [...c.minutes.values()]),
+      [0.95],
+    );
+    const avgMs = durations.count ? durations.sum / durations.count : null;
+    const p95Ms = durations.percentiles[0];
+    const byType = [...byTypeMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const eventsDelivered = agg.succeeded - num(others.succeeded) + num(others.events) - num(others.also_in_chain);
+    const { succeeded, failed } = agg;
     const done = succeeded + failed;
     return {
       webhook_id: webhook.id,
       window_hours: hours,
       since: since.toISOString(),
-      total_attempts: num(agg.total),
+      total_attempts: succeeded + failed + agg.cancelled,
       succeeded,
       failed,
-      cancelled: num(agg.cancelled),
+      cancelled: agg.cancelled,
       success_rate: done ? Math.round((succeeded / done) * 10000) / 10000 : null,
-      events_delivered: num(agg.events_delivered),
+      events_delivered: eventsDelivered,
       events_pending_retry: num(queue.events_pending_retry),
-      avg_duration_ms: agg.avg_ms === null ? null : Math.round(Number(agg.avg_ms) * 10) / 10,
-      p95_duration_ms: agg.p95_ms === null ? null : Math.round(Number(agg.p95_ms) * 10) / 10,
+      avg_duration_ms: avgMs === null ? null : Math.round(avgMs * 10) / 10,
+      p95_duration_ms: p95Ms === null ? null : Math.round(p95Ms * 10) / 10,
       queue: {
         pending: num(queue.pending),
         due: num(queue.due),
@@ -90,7 +117,7 @@ export class StatsService {
         oldest_due_at: iso(queue.oldest_due_at),
         behind_seconds: queue.oldest_due_at ? Math.max(0, Math.round((Date.now() - queue.oldest_due_at.getTime()) / 100) / 10) : 0,
       },
-      by_event_type: Object.fromEntries(byType.map((r) => [r.event_type, { total: num(r.total), succeeded: num(r.succeeded), failed: num(r.failed) }])),
+      by_event_type: Object.fromEntries(byType),
       last_triggered_at: iso(webhook.lastTriggeredAt),
       last_success_at: iso(webhook.lastSuccessAt),
       last_failure_at: iso(webhook.lastFailureAt),

@@ -35,7 +35,8 @@ export class TimeseriesController {
     summary: 'Attempts over time across all webhooks: counts by outcome and p50/p95 latency per bucket',
     description:
       'Buckets (1h, 6h or 1d) by the time the attempt was created; `retrying` counts attempts still queued or in flight. Built from hourly rollups: ' +
-      'the hours that are over are reused by each instance for up to 60 s, the current hour is read every time; percentiles within about 5 %.',
+      'what has been over for 5 minutes (whole hours, and the beginning of the hour under way) is reused by each instance for 1-2 minutes, ' +
+      'the last 5-10 minutes are read every time; percentiles within about 5 %.',
   })
   @ApiResponse({ status: 200, type: TimeSeriesDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
@@ -54,7 +55,12 @@ export class TimeseriesController {
   }
 
   @Get('webhooks/:id/stats/timeseries')
-  @ApiOperation({ summary: "A webhook's attempts over time: counts by outcome and p50/p95 latency per bucket" })
+  @ApiOperation({
+    summary: "A webhook's attempts over time: counts by outcome and p50/p95 latency per bucket",
+    description:
+      'Buckets by the time the attempt was created; `retrying` counts attempts still queued or in flight; percentiles exact. ' +
+      'The 5-minute pieces of the window that have been over for 5 minutes are reused by each instance for 1-2 minutes (shared with the stats route).',
+  })
   @ApiResponse({ status: 200, type: TimeSeriesDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   @ApiResponse({ status: 404, type: ErrorResponseDto })

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { QUEUED_SQL, Status } from '../attempt-status';
 import { iso } from './attempt.presenter';
+import { MinuteCell, percentileCont, sortedDurations, WebhookRollups } from './webhook-rollups';
 
 /**
  * The aggregates the console reads (and any API client may): attempts over
@@ -12,7 +13,8 @@ import { iso } from './attempt.presenter';
  * these routes is in this file, so that a split or partitioned attempt table
  * changes one place.
  *
- * Every query reads the covering index idx_webhook_logs_webhook_created
+ * A webhook's series comes from its minute rollups (webhook-rollups.ts). Every
+ * query reads the covering index idx_webhook_logs_webhook_created
  * `(webhook_id, created_at) INCLUDE (status, duration_ms, event_type, event_id)`
  * index-only: one range per webhook (overall: one per webhook through a
  * LATERAL join over `webhooks`, which PostgreSQL 17 cannot do by itself
@@ -79,15 +81,6 @@ const num = (v: unknown): number => Number(v ?? 0);
 const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
 const rate = (succeeded: number, failed: number): number | null => (succeeded + failed ? Math.round((succeeded / (succeeded + failed)) * 10000) / 10000 : null);
 
-/** Per bucket: counts by status and the latency percentiles of finished attempts. `$1` since, `$2` bucket seconds. */
-const BUCKET_SELECT = `
-  SELECT floor(extract(epoch FROM l.created_at) / $2)::bigint * $2 AS b,
-         count(*) FILTER (WHERE l.status = '${Status.Succeeded}') AS succeeded,
-         count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
-         count(*) FILTER (WHERE l.status = '${Status.Cancelled}') AS cancelled,
-         count(*) FILTER (WHERE l.status IN ${QUEUED_SQL}) AS retrying,
-         percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY l.duration_ms) FILTER (WHERE l.duration_ms IS NOT NULL) AS pct`;
-
 interface BucketRow {
   b: string;
   succeeded: string;
@@ -104,6 +97,8 @@ export const ROLLUP_TTL_MS = 60_000;
 const MAX_ROLLUP_HOURS = 720;
 /** An hour's rollup is kept only once the hour has been over this long. */
 const SETTLE_SECONDS = 300;
+/** The grain of what is kept of the hour under way. */
+const SEGMENT_SECONDS = 300;
 
 interface Rollup {
   succeeded: number;
@@ -147,9 +142,9 @@ interface RollupRow {
   retrying: string;
 }
 
-/** Hourly counts by status and duration bin over the webhooks $3 for created_at in [$1, $2): one index range per webhook, index-only. */
+/** Counts by status and duration bin per $4 seconds (an hour or 5 minutes) over the webhooks $3 for created_at in [$1, $2): one index range per webhook, index-only. */
 const ROLLUP_SQL = `
-  SELECT floor(extract(epoch FROM l.created_at) / 3600)::bigint * 3600 AS h,
+  SELECT floor(extract(epoch FROM l.created_at) / $4::int)::bigint * $4::int AS h,
          CASE WHEN l.duration_ms IS NULL THEN -1 ELSE floor(ln(1 + greatest(l.duration_ms, 0)) * ${BINS_PER_E})::int END AS bin,
          count(*) FILTER (WHERE l.status = '${Status.Succeeded}') AS succeeded,
          count(*) FILTER (WHERE l.status = '${Status.Failed}') AS failed,
@@ -161,20 +156,42 @@ const ROLLUP_SQL = `
 
 @Injectable()
 export class TimeseriesService {
-  private readonly rollups = new Map<number, { until: number; rollup: Rollup }>();
+  private readonly rollups = new Map<number, { until: number; upTo: number; rollup: Rollup }>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly webhooks: WebhooksService,
+    private readonly webhookRollups: WebhookRollups,
   ) {}
 
-  /** One webhook's attempts in the last `hours`, by `bucket` (created_at). */
+  /**
+   * One webhook's attempts in the last `hours`, by `bucket` (created_at), from its minute rollups (webhook-rollups.ts:
+   * hours that are over reused, the rest read); percentiles exact (`percentile_cont` of each bucket's durations).
+   */
   async forWebhook(webhookId: string, hours: number, bucket: BucketName): Promise<TimeSeries> {
     const { since, until, seconds } = this.window(hours, bucket);
-    const rows = await this.db.query<BucketRow[]>(
-      `${BUCKET_SELECT} FROM webhook_attempts l WHERE l.webhook_id = $3 AND l.created_at >= $1 GROUP BY 1 ORDER BY 1`,
-      [since, seconds, webhookId],
-    );
+    const chunks = await this.webhookRollups.window(webhookId, since);
+    const cells = new Map<number, MinuteCell[]>();
+    for (const c of chunks) {
+      for (const [m, cell] of c.minutes) {
+        const b = Math.floor(m / seconds) * seconds;
+        const list = cells.get(b);
+        if (list) list.push(cell);
+        else cells.set(b, [cell]);
+      }
+    }
+    const rows: BucketRow[] = [...cells].map(([b, list]) => {
+      const durations = sortedDurations(list);
+      const sum = (k: 'succeeded' | 'failed' | 'cancelled' | 'retrying') => String(list.reduce((n, c) => n + c[k], 0));
+      return {
+        b: String(b),
+        succeeded: sum('succeeded'),
+        failed: sum('failed'),
+        cancelled: sum('cancelled'),
+        retrying: sum('retrying'),
+        pct: durations.length ? [percentileCont(durations, 0.5), percentileCont(durations, 0.95)] : null,
+      };
+    });
     return this.series(webhookId, hours, bucket, since, until, rows);
   }
 
@@ -204,54 +221,74 @@ export class TimeseriesService {
 
   /**
    * Hourly rollups over all webhooks for [since, until): counts by status and
-   * a log-scale histogram of durations (bins of ~5 %). Hours that have been
-   * over for SETTLE_SECONDS are kept per instance for 1-2 × ROLLUP_TTL_MS (their
-   * rows change only while attempts of theirs are still queued, or when a
-   * webhook is deleted); the hour under way, and the one just over, are read
-   * every time. Reading is one index range per
-   * webhook (LATERAL over `webhooks`), index-only.
+   * a log-scale histogram of durations (bins of ~5 %). What has been over for
+   * SETTLE_SECONDS (up to the last 5-minute boundary before it) is kept per
+   * instance for 1-2 × ROLLUP_TTL_MS (its rows change only while attempts of
+   * theirs are still queued, or when a webhook is deleted): whole hours, and
+   * of the hour under way (or just over) its settled beginning, extended as
+   * time passes. Only the last 5-10 minutes are read every time, whatever
+   * the minute of the hour. Reading is one index range per webhook (LATERAL
+   * over `webhooks`), index-only.
    */
   private async hourly(since: Date, until: Date): Promise<Map<number, Rollup>> {
     const now = Date.now();
     const first = Math.floor(since.getTime() / 3_600_000) * 3600;
     const current = Math.floor(until.getTime() / 3_600_000) * 3600;
+    // rows created before `settled` (epoch seconds, on a 5-minute boundary) are kept once read
+    const settled = Math.floor((now / 1000 - SETTLE_SECONDS) / SEGMENT_SECONDS) * SEGMENT_SECONDS;
     const out = new Map<number, Rollup>();
-    const missing: number[] = [];
+    /** Per hour to read: from where (the end of its kept beginning, if any), and the grain its rows are needed at. */
+    const reads: Array<{ hour: number; from: number; to: number; grain: number }> = [];
+    const prefixes = new Map<number, { until: number; upTo: number; rollup: Rollup }>();
     for (let h = first; h <= current; h += 3600) {
       const cached = this.rollups.get(h);
-      if (cached && now < cached.until) out.set(h, cached.rollup);
-      else missing.push(h);
+      const live = cached && now < cached.until ? cached : undefined;
+      if (live && live.upTo >= h + 3600) {
+        out.set(h, live.rollup);
+        continue;
+      }
+      if (live) prefixes.set(h, live);
+      const from = live ? live.upTo : h;
+      // by hour when all of it is settled and read whole, else by 5 minutes (split at the settled point)
+      reads.push({ hour: h, from, to: h + 3600, grain: !live && h + 3600 <= settled ? 3600 : SEGMENT_SECONDS });
     }
-    if (missing.length) {
-      // the missing hours as ranges (usually the current one and a few whose rollup expired), close ones merged:
-      // re-reading a few hours costs less than another index range per webhook
-      const ranges: Array<[number, number]> = [];
-      for (const h of missing) {
-        const last = ranges[ranges.length - 1];
-        if (last && h - last[1] <= 6 * 3600) last[1] = h + 3600;
-        else ranges.push([h, h + 3600]);
-      }
-      const rows: RollupRow[] = [];
-      const ids = ranges.length ? await this.webhooks.allIds() : [];
-      for (const [from, to] of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(from * 1000), new Date(to * 1000), ids])));
-      const fresh = new Map<number, Rollup>(missing.map((h) => [h, emptyRollup()]));
-      for (const r of rows) {
-        const roll = fresh.get(Number(r.h));
-        if (!roll) continue; // an hour still cached (between two merged ranges) or one begun since `until`
-        roll.succeeded += num(r.succeeded);
-        roll.failed += num(r.failed);
-        roll.cancelled += num(r.cancelled);
-        roll.retrying += num(r.retrying);
-        if (r.bin >= 0) roll.durations.set(r.bin, (roll.durations.get(r.bin) ?? 0) + num(r.succeeded) + num(r.failed) + num(r.cancelled) + num(r.retrying));
-      }
-      for (const [h, roll] of fresh) {
-        out.set(h, roll);
-        // kept once the hour has been over for a while (attempts made at its end have finished by then)
-        // each for its own 1-2 × ROLLUP_TTL_MS, so that they expire a few at a time rather than all at once
-        if (h + 3600 <= now / 1000 - SETTLE_SECONDS) this.rollups.set(h, { until: now + ROLLUP_TTL_MS * (1 + Math.random()), rollup: roll });
-      }
-      for (const h of this.rollups.keys()) if (h < current - MAX_ROLLUP_HOURS * 3600) this.rollups.delete(h);
+    if (!reads.length) return out;
+    // the ranges to read, close ones of the same grain merged (re-reading a little costs less than another index range per webhook)
+    const ranges: Array<{ from: number; to: number; grain: number }> = [];
+    for (const r of reads) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.grain === r.grain && r.from - last.to <= 6 * 3600) last.to = r.to;
+      else ranges.push({ from: r.from, to: r.to, grain: r.grain });
     }
+    const ids = await this.webhooks.allIds();
+    const rows: RollupRow[] = [];
+    for (const r of ranges) rows.push(...(await this.db.query<RollupRow[]>(ROLLUP_SQL, [new Date(r.from * 1000), new Date(r.to * 1000), ids, r.grain])));
+    // per hour read: what may be kept (before `settled`, after its kept beginning) and what is read fresh every time
+    const kept = new Map<number, Rollup>(reads.map((r) => [r.hour, emptyRollup()]));
+    const fresh = new Map<number, Rollup>(reads.map((r) => [r.hour, emptyRollup()]));
+    for (const row of rows) {
+      const segment = Number(row.h);
+      const h = Math.floor(segment / 3600) * 3600;
+      // an hour kept whole (read only because it lies between two ranges), or rows its kept beginning already holds
+      if (!kept.has(h) || segment < (prefixes.get(h)?.upTo ?? h)) continue;
+      const roll = segment < settled ? kept.get(h)! : fresh.get(h)!;
+      const n = num(row.succeeded) + num(row.failed) + num(row.cancelled) + num(row.retrying);
+      roll.succeeded += num(row.succeeded);
+      roll.failed += num(row.failed);
+      roll.cancelled += num(row.cancelled);
+      roll.retrying += num(row.retrying);
+      if (row.bin >= 0) roll.durations.set(row.bin, (roll.durations.get(row.bin) ?? 0) + n);
+    }
+    for (const r of reads) {
+      const prefix = prefixes.get(r.hour);
+      const keep = prefix ? mergeInto(mergeInto(emptyRollup(), prefix.rollup), kept.get(r.hour)!) : kept.get(r.hour)!;
+      const upTo = Math.max(r.from, Math.min(r.hour + 3600, settled));
+      // each hour kept for its own 1-2 × ROLLUP_TTL_MS, so that they expire a few at a time rather than all at once;
+      // a kept beginning that grows keeps its expiry, so that it is read from the start again that often
+      if (upTo > r.hour) this.rollups.set(r.hour, { until: prefix?.until ?? now + ROLLUP_TTL_MS * (1 + Math.random()), upTo, rollup: keep });
+      out.set(r.hour, mergeInto(mergeInto(emptyRollup(), keep), fresh.get(r.hour)!));
+    }
+    for (const h of this.rollups.keys()) if (h < current - MAX_ROLLUP_HOURS * 3600) this.rollups.delete(h);
     return out;
   }
 
