@@ -67,7 +67,7 @@ export class EventsController {
     type: EmitEventDto,
     examples: Object.fromEntries(
       Object.entries(BUILTIN_SCHEMAS)
-        .filter(([type]) => type !== TEST_EVENT_TYPE)
+        .filter(([type]) => type !== TEST_EVENT_TYPE && !isOperationalType(type))
         .map(([type, { example }]) => [type, { value: { type, data: example } }]),
     ),
   })
