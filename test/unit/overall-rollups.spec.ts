@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { TimeseriesService } from '../../src/delivery/api/timeseries.service';
 import type { WebhookRollups } from '../../src/delivery/api/webhook-rollups';
 import type { WebhooksService } from '../../src/webhooks/webhooks.service';
+import { fakeClockOnly } from '../utils/fake-clock';
 
 interface Stored {
   at: number; // epoch seconds
@@ -60,21 +61,7 @@ describe('overall rollups: kept hours and the kept beginning of the current one'
   };
 
   beforeAll(() => {
-    // only the clock is faked (timers and promises run as usual)
-    jest.useFakeTimers({
-      doNotFake: [
-        'nextTick',
-        'setImmediate',
-        'clearImmediate',
-        'setTimeout',
-        'clearTimeout',
-        'setInterval',
-        'clearInterval',
-        'queueMicrotask',
-        'hrtime',
-        'performance',
-      ],
-    });
+    fakeClockOnly();
     for (let s = H - 3 * 3600; s < H + 3600; s += 97) add(s, s % 5 ? 'succeeded' : 'failed');
   });
   afterAll(() => jest.useRealTimers());

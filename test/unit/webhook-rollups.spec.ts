@@ -7,6 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { MAX_CACHED_DURATIONS, PIECE_MS, WebhookRollups } from '../../src/delivery/api/webhook-rollups';
+import { fakeClockOnly } from '../utils/fake-clock';
 
 const T0 = Date.UTC(2030, 0, 1, 12, 2, 30); // 12:02:30 UTC
 
@@ -33,20 +34,7 @@ describe('WebhookRollups.window', () => {
   const expected = (webhook: string, since: number) => (attempts.get(webhook) ?? []).filter((at) => at >= since && at <= Date.now()).length;
 
   beforeAll(() => {
-    jest.useFakeTimers({
-      doNotFake: [
-        'nextTick',
-        'setImmediate',
-        'clearImmediate',
-        'setTimeout',
-        'clearTimeout',
-        'setInterval',
-        'clearInterval',
-        'queueMicrotask',
-        'hrtime',
-        'performance',
-      ],
-    });
+    fakeClockOnly();
     jest.setSystemTime(T0);
     // one attempt every 7 s over the last 30 hours
     attempts.set(
