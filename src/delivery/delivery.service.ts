@@ -3,6 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error';
+import { lazyJson } from '../common/lazy-json';
 import { EventsService } from '../events/events.service';
 import {
   WEBHOOK_DELETED,
@@ -26,12 +27,6 @@ export const RECOVER_LIMIT = 10_000;
 /** Events read per page by replay-missing, and at most per call. */
 const REPLAY_PAGE = 1000;
 export const REPLAY_MAX_SCAN = 100_000;
-
-/** The parsed value of a JSON text, parsed on the first call only. */
-function lazyJson(text: string): () => unknown {
-  let parsed: { value: unknown } | undefined;
-  return () => (parsed ??= { value: JSON.parse(text) as unknown }).value;
-}
 
 export interface ReplayResult {
   queued: number;
@@ -141,7 +136,7 @@ export class DeliveryService {
   async replayMissing(webhookId: string, since: Date, until: Date, limit: number): Promise<ReplayResult> {
     const webhook = await this.webhooks.getOrFail(webhookId);
     if (!webhook.enabled) throw new AppError('CONFLICT', 'The webhook is disabled: enable it first, then replay what it missed');
-    const types = subscribedTypes(webhook.events);
+    const types = subscribedTypes(webhook.events, await this.events.subscribable());
     this.logger.log({ msg: 'replay started', webhook_id: webhookId, since: since.toISOString(), until: until.toISOString(), limit });
     let queued = 0;
     let scanned = 0;
@@ -182,6 +177,12 @@ export class DeliveryService {
    * unless that event has succeeded there since or something is queued.
    */
   async retryFailed(since: Date, until: Date, eventType: string | null, limit: number): Promise<RetryFailedResult> {
+    if (eventType !== null) {
+      const catalogue = await this.events.catalogue();
+      if (!catalogue.get(eventType)) {
+        throw new AppError('UNKNOWN_EVENT_TYPE', `event_type must be an event type; unknown "${eventType.slice(0, 100)}"; valid types: ${catalogue.names()}`);
+      }
+    }
     this.logger.log({ msg: 'bulk retry started', since: since.toISOString(), until: until.toISOString(), event_type: eventType, limit });
     const pacedIds = (await this.webhooks.findPaced()).map((w) => w.id);
     const queued = await this.store.queueRetryOfFailed(since, until, eventType, await this.webhooks.enabledIds(), limit, pacedIds);

@@ -43,11 +43,10 @@ export class Catalogue {
     return this.byType.get(type);
   }
 
-  /** Types one may subscribe to by name, and categories by `<category>.*` (test deliveries excluded). */
+  /** Types one may subscribe to by name (the operational ones included), and categories by `<category>.*` (test deliveries excluded). */
   subscribable(): { types: string[]; categories: string[] } {
-    const types = this.entries.filter((e) => e.category !== 'webhook').map((e) => e.type);
-    const categories = [...new Set(this.entries.filter((e) => e.category !== 'webhook').map((e) => e.category))];
-    return { types, categories };
+    const entries = this.entries.filter((e) => e.type !== TEST_EVENT_TYPE);
+    return { types: entries.map((e) => e.type), categories: [...new Set(entries.map((e) => e.category))] };
   }
 
   /** Every type name, comma separated, for error messages. */

@@ -45,9 +45,9 @@ export function matchesSubscription(subscriptions: readonly string[], type: stri
   return subscriptions.some((s) => keys.includes(s));
 }
 
-/** The catalogue types a webhook with these subscriptions receives (replay looks for events of these). */
-export function subscribedTypes(subscriptions: readonly string[]): string[] {
-  return SUBSCRIBABLE_TYPES.filter((t) => matchesSubscription(subscriptions, t));
+/** The catalogue types (the live one's, when given) a webhook with these subscriptions receives (replay looks for events of these). */
+export function subscribedTypes(subscriptions: readonly string[], known: SubscribableCatalogue = BUILT_IN): string[] {
+  return known.types.filter((t) => matchesSubscription(subscriptions, t));
 }
 
 function describe(value: unknown): string {

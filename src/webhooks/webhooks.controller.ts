@@ -19,7 +19,7 @@ import {
 import { presentWebhook, presentWebhookWithSecret } from './webhook.presenter';
 import { WebhooksService } from './webhooks.service';
 import { AppError } from '../common/app-error';
-import { isEventType, listEventTypes } from '../events/event-catalogue';
+import { EventsService } from '../events/events.service';
 import { compileFilter } from './payload-filter';
 
 const idParam = new UuidParamPipe('id');
@@ -34,7 +34,10 @@ const idParam = new UuidParamPipe('id');
 @Controller('webhooks')
 @ApiResponse({ status: 401, description: 'Missing or invalid token', type: ErrorResponseDto })
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly events: EventsService,
+  ) {}
 
   // Declared (and this module registered) before the delivery routes, so `filters/test` is not taken for `{id}/test`.
   @Post('filters/test')
@@ -46,10 +49,11 @@ export class WebhooksController {
   })
   @ApiResponse({ status: 200, type: FilterTestResultDto })
   @ApiResponse({ status: 400, description: 'Invalid filter (the message names the path and the problem) or type', type: ErrorResponseDto })
-  testFilter(@Body() body: FilterTestDto): FilterTestResultDto {
+  async testFilter(@Body() body: FilterTestDto): Promise<FilterTestResultDto> {
     const type = body.type ?? 'service.started';
-    if (!isEventType(type))
-      throw new AppError('UNKNOWN_EVENT_TYPE', `type must be an event type; unknown "${type.slice(0, 100)}"; valid types: ${listEventTypes()}`);
+    const catalogue = await this.events.catalogue();
+    if (!catalogue.get(type))
+      throw new AppError('UNKNOWN_EVENT_TYPE', `type must be an event type; unknown "${type.slice(0, 100)}"; valid types: ${catalogue.names()}`);
     return { matches: compileFilter(body.filter)({ type, data: body.payload }) };
   }
 

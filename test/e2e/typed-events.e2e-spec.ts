@@ -144,6 +144,25 @@ describe('Typed events (e2e)', () => {
         expect(r.headers['x-atlas-event']).toBe('billing.invoice_paid');
         expect(JSON.parse(r.body)).toMatchObject({ id: ok.body.id, event: 'billing.invoice_paid', data: { invoice_id: 'inv-2' } });
       }
+
+      // the added type is known to the other routes that name types: with the operational events in one subscription,
+      // in a filter test, in the bulk retry, and in replay-missing (a webhook subscribing later gets the earlier event)
+      await as(admin)
+        .post('/api/webhooks', { url: `${receiver.url}/ops`, name: 'ops and billing', events: ['webhook.*', 'billing.invoice_paid'] })
+        .expect(201);
+      const tried = await as(admin)
+        .post('/api/webhooks/filters/test', { filter: { 'data.currency': 'EUR' }, payload: { currency: 'EUR' }, type: 'billing.invoice_paid' })
+        .expect(200);
+      expect(tried.body).toEqual({ matches: true });
+      const since = new Date(Date.now() - 3_600_000).toISOString();
+      await as(admin).post('/api/webhooks/logs/retry-failed', { since, event_type: 'billing.invoice_paid' }).expect(202);
+      const late = await as(admin)
+        .post('/api/webhooks', { url: `${receiver.url}/late`, name: 'late', events: ['billing.*'] })
+        .expect(201);
+      const replayed = await as(admin).post(`/api/webhooks/${late.body.id}/replay-missing`, { since }).expect(202);
+      expect(replayed.body.queued).toBe(1);
+      await receiver.waitFor(3);
+      expect(receiver.requests.filter((r) => r.path === '/late').map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([ok.body.id]);
     });
 
     it('refuses bad new types: a name outside the pattern, the webhook category, a duplicate, a schema Ajv cannot compile, an example not matching', async () => {

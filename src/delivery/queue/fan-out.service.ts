@@ -13,6 +13,7 @@ import { Admission, Dispatcher } from './dispatcher';
 import { isPaced } from '../../webhooks/pacing';
 import { buildEventBody } from '../sending/event-body';
 import { MicroBatcher } from '../../common/micro-batcher';
+import { lazyJson } from '../../common/lazy-json';
 
 const MAX_BATCH = 200;
 
@@ -76,8 +77,7 @@ export class FanOutService {
     const admitted: Array<{ webhookId: string; admission: Admission }> = [];
     for (const [eventId, event] of bodies) {
       // the event's data, parsed once, and only when a subscriber has a payload filter (or the event is operational)
-      let parsed: { data: unknown } | undefined;
-      const data = () => (parsed ??= { data: JSON.parse(event.payloadText) as unknown }).data;
+      const data = lazyJson(event.payloadText);
       for (const w of subscribers.get(event.type) ?? []) {
         if (!this.webhooks.accepts(w, event.type, data)) continue;
         const admission = this.dispatcher.admit(w);

@@ -82,7 +82,7 @@ export class PacedLane implements OnApplicationBootstrap {
     this.runIn(0);
   }
 
-  /** One pass now (tests, and the sweeper's clock); resolves when it is over. Never rejects. */
+  /** One pass now, or the one under way; resolves when it is over. Never rejects. */
   tick(): Promise<void> {
     if (this.running) return this.running;
     return this.pass();

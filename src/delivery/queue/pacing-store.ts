@@ -70,19 +70,19 @@ export class PacingStore {
       const limit = Math.min(room, tokens, webhook.fifo ? 1 : Infinity);
       if (limit <= 0) return { attempts: [], expiredLeases: 0, limitedBy: 'rate', rateWaitMs: Math.max(1, waitForNext(nextAt, now, rate!)) };
       const rows = await m.query<unknown>(
-        `WITH args AS (SELECT $4::timestamptz AS unfanned_since),
-         picked AS (${webhook.fifo ? FIFO_HEAD : OLDEST_DUE}),
+        `WITH picked AS (${webhook.fifo ? FIFO_HEAD : OLDEST_DUE}),
          claimed AS (
-           UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => $3::double precision / 1000), started_at = now()
+           UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
            FROM picked p WHERE q.id = p.id AND (q.locked_until IS NULL OR q.locked_until < now())
            RETURNING ${QUEUE_ROW_COLUMNS.map((c) => `q.${c}`).join(', ')}, p.was_leased
          ), paced AS (
            UPDATE delivery_pacing
-           SET next_at = GREATEST(next_at, now()) + (SELECT count(*) FROM claimed) * make_interval(secs => $5::double precision / 1000)
-           WHERE webhook_id = $1 AND $5::double precision > 0
+           SET next_at = GREATEST(next_at, now()) + (SELECT count(*) FROM claimed) * make_interval(secs => $3::double precision / 1000)
+           WHERE webhook_id = $1 AND $3::double precision > 0
          )
          SELECT * FROM claimed`,
-        [webhook.id, limit, leaseMs, unfannedSince, rate === null ? 0 : intervalMs(rate)],
+        // $4 is the pick's own: the limit, or (FIFO, one at most) the instant of the oldest unfanned event
+        [webhook.id, leaseMs, rate === null ? 0 : intervalMs(rate), webhook.fifo ? unfannedSince : limit],
       );
       const claimed = returnedRows<QueueRow & { was_leased: boolean }>(rows);
       const n = claimed.length;
@@ -95,19 +95,20 @@ export class PacingStore {
   }
 }
 
-/** The oldest due attempts nobody holds (rate limit only). */
+/** The oldest due attempts nobody holds, at most $4 (rate limit only). */
 const OLDEST_DUE = `SELECT id, locked_until IS NOT NULL AS was_leased FROM delivery_queue
   WHERE webhook_id = $1 AND scheduled_at <= now() AND ${CLAIMABLE}
-  ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
+  ORDER BY scheduled_at LIMIT $4::int FOR UPDATE SKIP LOCKED`;
 
 /**
  * FIFO: the attempt of the oldest queued event (its retries included: a
  * retry not yet due holds the line), if it is due, nothing of the webhook is
- * in flight, and no event recorded before it still waits for its fan-out.
+ * in flight, and no event recorded before it ($4, the oldest unfanned
+ * event's instant, or null) still waits for its fan-out.
  */
 const FIFO_HEAD = `SELECT h.id, h.locked_until IS NOT NULL AS was_leased FROM (
     SELECT id, scheduled_at, locked_until, event_created_at FROM delivery_queue WHERE webhook_id = $1
     ORDER BY event_created_at, event_id, attempt LIMIT 1) AS h
-  WHERE h.scheduled_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now()) AND $2::int > 0
-    AND ((SELECT unfanned_since FROM args) IS NULL OR h.event_created_at <= (SELECT unfanned_since FROM args))
+  WHERE h.scheduled_at <= now() AND (h.locked_until IS NULL OR h.locked_until < now())
+    AND ($4::timestamptz IS NULL OR h.event_created_at <= $4::timestamptz)
     AND NOT EXISTS (SELECT 1 FROM delivery_queue o WHERE o.webhook_id = $1 AND o.locked_until >= now())`;
