@@ -75,10 +75,10 @@ export class Attempt {
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
-  @Column({ name: 'request_headers', type: 'jsonb', nullable: true })
+  @Column({ name: 'request_headers', type: 'json', nullable: true })
   requestHeaders: Record<string, string> | null;
 
-  @Column({ name: 'response_headers', type: 'jsonb', nullable: true })
+  @Column({ name: 'response_headers', type: 'json', nullable: true })
   responseHeaders: Record<string, string> | null;
 
   @Column({ name: 'response_body', type: 'text', nullable: true })

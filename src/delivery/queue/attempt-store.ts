@@ -30,10 +30,11 @@ export interface FinishedAttempt {
   request_headers: Record<string, string>;
   response_headers: Record<string, string> | null;
   response_body: string | null;
-  /** When set, the next attempt is queued for then. */
-  next_retry_at: Date | null;
-  started_at: Date;
-  finished_at: Date;
+  /** When set (epoch milliseconds), the next attempt is queued for then. */
+  next_retry_ms: number | null;
+  /** Epoch milliseconds: numbers cost less to serialise than Dates (toJSON) and PostgreSQL turns them back exactly. */
+  started_ms: number;
+  finished_ms: number;
 }
 
 export interface ClaimResult {
@@ -141,10 +142,14 @@ export class AttemptStore {
   async recordResults(results: FinishedAttempt[]): Promise<ExhaustedAttempt[]> {
     if (results.length === 0) return [];
     const rows: unknown = await this.db.query(
-      `WITH v AS (
+      `WITH j AS (
          SELECT * FROM json_to_recordset($1::json)
-           AS v(id uuid, success boolean, status_code int, duration_ms int, error text, request_headers jsonb, response_headers jsonb,
-                response_body text, next_retry_at timestamptz, started_at timestamptz, finished_at timestamptz)
+           AS j(id uuid, success boolean, status_code int, duration_ms int, error text, request_headers json, response_headers json,
+                response_body text, next_retry_ms float8, started_ms float8, finished_ms float8)
+       ), v AS (
+         SELECT id, success, status_code, duration_ms, error, request_headers, response_headers, response_body,
+                to_timestamp(next_retry_ms / 1000) AS next_retry_at, to_timestamp(started_ms / 1000) AS started_at, to_timestamp(finished_ms / 1000) AS finished_at
+         FROM j
        ), done AS (
          DELETE FROM delivery_queue q USING v WHERE q.id = v.id AND q.locked_until IS NOT NULL
          RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, q.scheduled_at, q.created_at, q.paced
