@@ -228,10 +228,9 @@ export class Dispatcher {
     return outcome;
   }
 
-  private async send(p: PreparedAttempt): Promise<SendResult> {
+  private send(p: PreparedAttempt): Promise<SendResult> {
     const { headers, recorded } = signedRequest(p.attempt, p.webhook, p.body, this.webhooks.signingSecrets(p.webhook, new Date()));
-    const result = await this.sender.send({ url: p.webhook.url, body: p.body, headers, timeoutMs: p.webhook.timeoutMs });
-    return { ...result, requestHeaders: recorded };
+    return this.sender.send({ url: p.webhook.url, body: p.body, headers, recordedHeaders: recorded, timeoutMs: p.webhook.timeoutMs });
   }
 
   /** Starts the waiting attempts that have a slot now, those of `first` (whose slot just freed up) first. */

@@ -76,9 +76,9 @@ export class ResultWriter {
         request_headers: result.requestHeaders,
         response_headers: result.responseHeaders,
         response_body: result.responseBody,
-        next_retry_at: nextRetryAt,
-        started_at: result.startedAt,
-        finished_at: result.finishedAt,
+        next_retry_ms: nextRetryAt === null ? null : nextRetryAt.getTime(),
+        started_ms: result.startedAt.getTime(),
+        finished_ms: result.finishedAt.getTime(),
       })),
     );
     const summarized = this.webhooks.applyDeliverySummaries(

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
 import { standardWebhooksKey } from '../../webhooks/secret';
 
 export const USER_AGENT = 'ATLAS-Webhooks/1.0';
@@ -9,8 +9,31 @@ export const USER_AGENT = 'ATLAS-Webhooks/1.0';
  * ATLAS guide's Python verifier recomputes from `json.dumps(request.json, sort_keys=True)`,
  * which is why the body must be canonical JSON (src/common/canonical-json.ts).
  */
+const KEY_CACHE_LIMIT = 10_000;
+const atlasKeys = new Map<string, KeyObject>();
+const standardKeys = new Map<string, KeyObject>();
+
+/**
+ * A secret's HMAC key, made once: an HMAC keyed by a KeyObject skips turning
+ * the secret into key bytes on every delivery. The caches are bounded (a
+ * rotated secret's key simply ages out when they are cleared).
+ */
+function cachedKey(cache: Map<string, KeyObject>, secret: string, bytes: (secret: string) => Buffer): KeyObject {
+  let key = cache.get(secret);
+  if (key === undefined) {
+    if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+    key = createSecretKey(bytes(secret));
+    cache.set(secret, key);
+  }
+  return key;
+}
+
+const utf8 = (secret: string): Buffer => Buffer.from(secret, 'utf8');
+
 export function atlasSignature(secret: string, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+  return createHmac('sha256', cachedKey(atlasKeys, secret, utf8))
+    .update(body)
+    .digest('hex');
 }
 
 /**
@@ -22,7 +45,10 @@ export function standardWebhookSignature(secrets: string[], msgId: string, times
   const prefix = `${msgId}.${timestampSeconds}.`;
   let out = '';
   for (const secret of secrets) {
-    const mac = createHmac('sha256', standardWebhooksKey(secret)).update(prefix).update(body).digest('base64');
+    const mac = createHmac('sha256', cachedKey(standardKeys, secret, standardWebhooksKey))
+      .update(prefix)
+      .update(body)
+      .digest('base64');
     out += (out === '' ? 'v1,' : ' v1,') + mac;
   }
   return out;

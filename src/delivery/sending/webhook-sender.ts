@@ -13,6 +13,8 @@ export interface OutgoingRequest {
   body: string;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** The headers as the log records them (secret-bearing custom headers masked); `headers` when absent. */
+  recordedHeaders?: Record<string, string>;
 }
 
 const RESPONSE_HEADER_LIMIT = 50;
@@ -20,12 +22,30 @@ const SHUTDOWN = new DeliveryAbort();
 
 /**
  * Reads at most `limit` bytes of a response body within `deadlineMs`, then
- * stops reading (and drops the connection).
+ * stops reading (and drops the connection). A body that declares a length
+ * within the limit is read whole in one go (no stream iterator, the common
+ * case); if it is cut short (deadline, reset), no body is recorded. A longer
+ * or undeclared body is read chunk by chunk and keeps what arrived.
  */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, deadlineMs: number): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], contentLength: unknown, limit: number, deadlineMs: number): Promise<string> {
+  const timer = setTimeout(() => body.destroy(), Math.max(1, deadlineMs));
+  let text: string;
+  try {
+    text = typeof contentLength === 'string' && Number(contentLength) < limit ? await readWhole(body) : await readChunks(body, limit);
+  } finally {
+    clearTimeout(timer);
+  }
+  // text columns cannot hold NUL
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+}
+
+function readWhole(body: Dispatcher.ResponseData['body']): Promise<string> {
+  return body.text().catch(() => '');
+}
+
+async function readChunks(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const timer = setTimeout(() => body.destroy(), Math.max(1, deadlineMs));
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
@@ -40,12 +60,8 @@ async function readCapped(body: Dispatcher.ResponseData['body'], limit: number, 
     }
   } catch {
     // a body cut short (deadline, reset) keeps what arrived
-  } finally {
-    clearTimeout(timer);
   }
-  // text columns cannot hold NUL
-  const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
 }
 
 function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
@@ -62,6 +78,12 @@ function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<str
 }
 
 /** " to <origin>" of a redirect, without path or query (they may carry tokens). */
+function statusError(status: number, location: string | undefined, url: string): string {
+  const text = STATUS_CODES[status];
+  const error = `HTTP ${status}${text ? ' ' + text : ''}`;
+  return status >= 300 && status < 400 ? `${error}: redirect${redirectTarget(location, url)} not followed` : error;
+}
+
 function redirectTarget(location: string | undefined, base: string): string {
   if (!location) return '';
   try {
@@ -121,15 +143,13 @@ export class WebhookSender implements OnApplicationShutdown {
   }
 
   async send(req: OutgoingRequest): Promise<SendResult> {
-    const startedAt = new Date();
+    const startedAt = Date.now();
     const t0 = performance.now();
-    const done = (partial: Omit<SendResult, 'durationMs' | 'startedAt' | 'finishedAt' | 'requestHeaders'>): SendResult => ({
-      ...partial,
-      requestHeaders: req.headers,
-      durationMs: Math.round(performance.now() - t0),
-      startedAt,
-      finishedAt: new Date(),
-    });
+    let statusCode: number | null;
+    let error: string | null = null;
+    let responseHeaders: Record<string, string> | null;
+    let responseBody: string | null;
+    let retryAfterMs: number | null = null;
     try {
       const target = this.target(req.url);
       this.guard.checkUrlHost(target.url);
@@ -142,28 +162,30 @@ export class WebhookSender implements OnApplicationShutdown {
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
-      const responseBody = await readCapped(res.body, this.bodyLimit, req.timeoutMs - (performance.now() - t0));
-      const status = res.statusCode;
-      const success = status >= 200 && status < 300;
-      const responseHeaders = flattenHeaders(res.headers);
-      let error: string | null = null;
-      if (!success) {
-        const text = STATUS_CODES[status];
-        error = `HTTP ${status}${text ? ' ' + text : ''}`;
-        if (status >= 300 && status < 400) error += `: redirect${redirectTarget(responseHeaders.location, req.url)} not followed`;
-      }
-      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(responseHeaders['retry-after'], new Date()) : null;
-      return done({ success, statusCode: status, error, responseHeaders, responseBody, retryAfterMs });
+      statusCode = res.statusCode;
+      responseHeaders = flattenHeaders(res.headers);
+      responseBody = await readCapped(res.body, res.headers['content-length'], this.bodyLimit, req.timeoutMs - (performance.now() - t0));
+      if (statusCode < 200 || statusCode >= 300) error = statusError(statusCode, responseHeaders.location, req.url);
+      if (statusCode === 429 || statusCode === 503) retryAfterMs = parseRetryAfter(responseHeaders['retry-after'], new Date());
     } catch (err) {
-      return done({
-        success: false,
-        statusCode: null,
-        error: describeRequestError(err, req.url, req.timeoutMs),
-        responseHeaders: null,
-        responseBody: null,
-        retryAfterMs: null,
-      });
+      statusCode = null;
+      responseHeaders = null;
+      responseBody = null;
+      error = describeRequestError(err, req.url, req.timeoutMs);
     }
+    const durationMs = Math.round(performance.now() - t0);
+    return {
+      success: error === null,
+      statusCode,
+      durationMs,
+      error,
+      requestHeaders: req.recordedHeaders ?? req.headers,
+      responseHeaders,
+      responseBody,
+      retryAfterMs,
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(),
+    };
   }
 
   private target(raw: string): Target {
