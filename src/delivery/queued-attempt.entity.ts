@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Webhook } from '../webhooks/webhook.entity';
 import type { AttemptTrigger } from './attempt.entity';
 
@@ -7,14 +7,15 @@ import type { AttemptTrigger } from './attempt.entity';
  * `locked_until` is empty or past, sending while an instance holds the lease.
  * Narrow and kept small (a row leaves for the log when its attempt ends), with
  * three indexes, none on the lease: a claim only sets `locked_until` and
- * `started_at`, which PostgreSQL can do as a HOT update (fillfactor 70 leaves
- * the room on the page).
+ * `started_at`, which PostgreSQL can do as a HOT update (fillfactor 45 leaves
+ * the room on the page). Ids are time-ordered UUIDs (`atlas_uuid_v7()`,
+ * migration TimeOrderedAttemptIds): the attempt keeps its id in the log.
  */
 @Entity({ name: 'delivery_queue' })
 @Index('idx_delivery_queue_due', ['scheduledAt'])
 @Index('idx_delivery_queue_webhook_created', ['webhookId', 'createdAt'])
 export class QueuedAttempt {
-  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_delivery_queue' })
+  @PrimaryColumn({ type: 'uuid', default: () => 'atlas_uuid_v7()', primaryKeyConstraintName: 'pk_delivery_queue' })
   id: string;
 
   @Column({ name: 'webhook_id', type: 'uuid' })

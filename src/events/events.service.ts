@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { uuidv7 } from '../common/uuid-v7';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { canonicalJson, CanonicalJsonError } from '../common/canonical-json';
@@ -141,7 +141,7 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
       }
       return recorded;
     }
-    const id = randomUUID();
+    const id = uuidv7();
     let createdAt: Date;
     if (options.manager) {
       const rows = await options.manager.query<Array<{ created_at: Date }>>(
@@ -176,7 +176,7 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
       clientId = options.id.toLowerCase();
     }
     const hash = requestHash(type, text, clientId);
-    const id = clientId ?? randomUUID();
+    const id = clientId ?? uuidv7();
     const work = async (m: EntityManager): Promise<RecordedEvent> => {
       let createdAt: Date | null = null;
       for (const claim of claimKeys(key, clientId)) {
