@@ -22,7 +22,7 @@ export interface MetricsSummary {
   series: { every_ms: number; in_flight: number[]; due: number[] };
 }
 
-export function sampleMetrics(baseUrl: string, limit: number, everyMs = 500): { stop: () => Promise<MetricsSummary> } {
+export function sampleMetrics(baseUrl: string, limit: number, everyMs = 2000): { stop: () => Promise<MetricsSummary> } {
   const inFlight: number[] = [];
   const due: number[] = [];
   let idleWithDue = 0;
