@@ -43,11 +43,12 @@
  * (last success/failure), metrics, logs, retention, graceful handling of
  * slow endpoints beyond the per-endpoint limit, and foreign keys.
  */
-import { createHmac, createSecretKey, KeyObject, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Pool as PgPool } from 'pg';
 import { Dispatcher, Pool as HttpPool } from 'undici';
 import { canonicalJson } from '../../src/common/canonical-json';
+import { uuidv7 } from '../../src/common/uuid-v7';
 import { createSchema } from './schema';
 
 const MAX_IN_FLIGHT = Number(process.env.WEBHOOK_MAX_IN_FLIGHT ?? 64);
@@ -194,7 +195,7 @@ const ingest = new Batcher<Incoming>(INGEST_BATCH, 2, async (batch) => {
     const { ev, createdAt, payload } = batch[i];
     evJson += `${i ? ',' : ''}{"id":"${ev.id}","type":${JSON.stringify(ev.type)},"payload":${payload},"created_at":"${createdAt}"}`;
     for (const hook of byType.get(ev.type) ?? []) {
-      const a: Attempt = { id: randomUUID(), hook, ev, n: 1 };
+      const a: Attempt = { id: uuidv7(), hook, ev, n: 1 };
       atJson += `${attempts.length ? ',' : ''}{"id":"${a.id}","w":"${hook.id}","e":"${ev.id}","t":"${createdAt}"}`;
       attempts.push(a);
     }
@@ -245,7 +246,7 @@ function onEmit(req: IncomingMessage, res: ServerResponse): void {
     } catch (err) {
       return reply(res, 400, JSON.stringify({ error: (err as Error).message }));
     }
-    const id = randomUUID();
+    const id = uuidv7();
     const createdAt = new Date().toISOString();
     ingest.push({ ev: { id, type, body: envelope(id, type, createdAt, payload) }, createdAt, payload, res });
   });
@@ -418,7 +419,7 @@ const results = new Batcher<Result>(RESULT_BATCH, 1, async (batch) => {
          started_at = to_timestamp(v.st / 1000), finished_at = to_timestamp(v.fin / 1000)
        FROM v WHERE a.id = v.id AND a.status = 'sending')
      INSERT INTO minimal.attempts (id, webhook_id, event_id, attempt, status, scheduled_at)
-     SELECT gen_random_uuid(), v.w, v.e, v.n + 1, 'pending', to_timestamp(v.retry / 1000) FROM v WHERE v.retry IS NOT NULL`,
+     SELECT minimal.uuid_v7(), v.w, v.e, v.n + 1, 'pending', to_timestamp(v.retry / 1000) FROM v WHERE v.retry IS NOT NULL`,
     [JSON.stringify(batch)],
   );
   if (retries) pendingGeneration++;

@@ -13,12 +13,18 @@
  * never deletes anything, so they would only cost lookups on every insert.
  * Headers are stored as `json` (the text, validated) rather than `jsonb`
  * (parsed into a binary tree): the same information for less work, as
- * nothing queries inside them.
+ * nothing queries inside them. Ids are time-ordered UUIDs (version 7, as the
+ * engine makes them: src/common/uuid-v7.ts, and `minimal.uuid_v7()` in SQL),
+ * so the primary keys grow at one end.
  */
 import type { Client, ClientBase } from 'pg';
 
 export const SCHEMA_SQL = `
 CREATE SCHEMA IF NOT EXISTS minimal;
+CREATE OR REPLACE FUNCTION minimal.uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+  SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+    placing substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+$$;
 CREATE TABLE IF NOT EXISTS minimal.webhooks (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   url text NOT NULL,
@@ -67,10 +73,10 @@ export async function insertMinimalBacklog(db: Client, type: string, payloadText
   const res = await db.query(
     `WITH ev AS (
        INSERT INTO minimal.events (id, type, payload, created_at)
-       SELECT gen_random_uuid(), $1, $2::json, now() - interval '10 minutes' FROM generate_series(1, $3::int)
+       SELECT minimal.uuid_v7(), $1, $2::json, now() - interval '10 minutes' FROM generate_series(1, $3::int)
        RETURNING id, created_at)
      INSERT INTO minimal.attempts (id, webhook_id, event_id, attempt, status, scheduled_at, created_at)
-     SELECT gen_random_uuid(), w.id, ev.id, 1, 'pending', ev.created_at, ev.created_at
+     SELECT minimal.uuid_v7(), w.id, ev.id, 1, 'pending', ev.created_at, ev.created_at
      FROM ev JOIN minimal.webhooks w ON $1 = ANY (w.events)`,
     [type, payloadText, events],
   );

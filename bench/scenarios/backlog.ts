@@ -27,7 +27,7 @@ async function insertBacklog(db: Client, events: number): Promise<number> {
   const res = await db.query(
     `WITH ev AS (
        INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
-       SELECT gen_random_uuid(), $1, $2::json, now() - interval '10 minutes', now() - interval '10 minutes'
+       SELECT atlas_uuid_v7(), $1, $2::json, now() - interval '10 minutes', now() - interval '10 minutes'
        FROM generate_series(1, $3::int)
        RETURNING id, created_at)
      INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, created_at)

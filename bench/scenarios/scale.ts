@@ -187,7 +187,7 @@ async function insertBacklog(db: Client, events: number, webhookIds: string[], a
   const res = await db.query(
     `WITH ev AS (
        INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
-       SELECT gen_random_uuid(), $1, $2::json, $3, $3 FROM generate_series(1, $4::int)
+       SELECT atlas_uuid_v7(), $1, $2::json, $3, $3 FROM generate_series(1, $4::int)
        RETURNING id, created_at)
      INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, created_at)
      SELECT w, ev.id, ev.created_at, $1, 1, 'event', ev.created_at, ev.created_at FROM ev CROSS JOIN unnest($5::uuid[]) w`,
