@@ -13,7 +13,9 @@ export const ATTEMPT_TRIGGERS: readonly AttemptTrigger[] = ['event', 'test', 're
  * (`QueuedAttempt`); the view `webhook_attempts` shows both, as the API does.
  * Partitioned by `created_at` (when the attempt was planned), one partition
  * per UTC day, so the key includes it; retention drops whole days. Deleting a
- * webhook removes its attempts (foreign key cascade).
+ * webhook removes its attempts in the same transaction (AttemptStore.deleteLogOf);
+ * there is no foreign key to `webhooks`, whose check cost every logged attempt
+ * a lookup and a row lock (migration DropAttemptLogWebhookForeignKey).
  *
  * The code calls these rows attempts throughout; the table is `webhook_logs`
  * (and the routes `/logs`) because the ATLAS guide names them so.
@@ -36,8 +38,8 @@ export class Attempt {
   @Column({ name: 'webhook_id', type: 'uuid' })
   webhookId: string;
 
-  @ManyToOne(() => Webhook, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'webhook_id', foreignKeyConstraintName: 'fk_webhook_logs_webhook' })
+  @ManyToOne(() => Webhook, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'webhook_id' })
   webhook?: Webhook;
 
   /** The event (no foreign key: the event store is partitioned; retention keeps what attempts still need). */

@@ -66,7 +66,10 @@ export class DeliveryService {
     private readonly store: AttemptStore,
     private readonly dispatcher: Dispatcher,
     private readonly logs: AttemptLogService,
-  ) {}
+  ) {
+    // the log has no foreign key to webhooks (a check per logged attempt): a deleted webhook's log goes with it here
+    webhooks.onRemove((manager, webhookId) => store.deleteLogOf(manager, webhookId));
+  }
 
   /** Sends a `webhook.test` event to this endpoint now (enabled or not) and waits for the attempt. */
   async sendTest(webhookId: string): Promise<TestResult> {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid';
@@ -137,11 +137,16 @@ export interface WebhookAttention {
   last_failure_at: Date | null;
 }
 
+/** Work that goes with deleting a webhook, in the deletion's transaction (`WebhooksService.onRemove`). */
+export type RemovalStep = (manager: EntityManager, webhookId: string) => Promise<void>;
+
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
   /** Compiled payload filters by webhook id, with the webhook version (updated_at) they were compiled from. */
   private readonly filters = new Map<string, { version: number; match: FilterPredicate }>();
+
+  private readonly removalSteps: RemovalStep[] = [];
 
   constructor(
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
@@ -496,10 +501,27 @@ export class WebhooksService {
     return this.getOrFail(id);
   }
 
-  /** Deletes the webhook; the foreign key cascade removes its attempts, pending ones included. */
+  /**
+   * Registers a step that runs inside every webhook deletion's transaction,
+   * after the webhook's row is gone (the delivery module removes the
+   * webhook's attempt log: the queue's foreign key cascade has removed the
+   * queued attempts by then).
+   */
+  onRemove(step: RemovalStep): void {
+    this.removalSteps.push(step);
+  }
+
+  /**
+   * Deletes the webhook and, in the same transaction, everything that hangs
+   * on it: the queued attempts (foreign key cascade, waiting for any result
+   * write that holds one of them) and then the registered steps (its log).
+   */
   async remove(id: string): Promise<void> {
-    const result = await this.webhooks.delete({ id });
-    if (!result.affected) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+    await this.db.transaction(async (m) => {
+      const result = await m.delete(Webhook, { id });
+      if (!result.affected) throw new AppError('WEBHOOK_NOT_FOUND', `No webhook with id ${id}`);
+      for (const step of this.removalSteps) await step(m, id);
+    });
     this.publish(WEBHOOK_DELETED, { id } satisfies WebhookDeletedPayload);
   }
 

@@ -457,8 +457,9 @@ describe('Webhooks CRUD (e2e)', () => {
   });
 
   describe('delete', () => {
-    it('answers 204, then 404, and removes the attempts with it', async () => {
+    it("answers 204, then 404, and removes the attempts with it (queued and logged), leaving other webhooks' log alone", async () => {
       const hook = await create();
+      const other = await create({ name: 'other' });
       const events = t.app.get(EventsService);
       const ev = await events.emit('service.started', { s: 1 }, { fanOut: false });
       await db.query(
@@ -469,10 +470,17 @@ describe('Webhooks CRUD (e2e)', () => {
         `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, status, scheduled_at) VALUES ($1, $2, $3, 'service.started', 1, 'failed', now())`,
         [hook.id, ev.id, ev.createdAt],
       );
+      for (const status of ['succeeded', 'failed']) {
+        await db.query(
+          `INSERT INTO webhook_logs (webhook_id, event_id, event_created_at, event_type, attempt, status, scheduled_at) VALUES ($1, $2, $3, 'service.started', 2, $4, now())`,
+          [other.id, ev.id, ev.createdAt, status],
+        );
+      }
       expect((await db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(2);
       await as(admin).delete(`/api/webhooks/${hook.id}`).expect(204);
       expect(await row(hook.id as string)).toBeUndefined();
       expect((await db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE webhook_id = $1`, [hook.id]))[0].n).toBe(0);
+      expect((await db.query(`SELECT count(*)::int AS n FROM webhook_logs WHERE webhook_id = $1`, [other.id]))[0].n).toBe(2);
       await as(admin).get(`/api/webhooks/${hook.id}`).expect(404);
       await as(admin).delete(`/api/webhooks/${hook.id}`).expect(404);
       await as(admin).delete('/api/webhooks/not-a-uuid').expect(400);

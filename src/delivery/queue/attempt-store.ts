@@ -184,6 +184,17 @@ export class AttemptStore {
     await this.db.query(`UPDATE delivery_queue SET paced = $2 WHERE webhook_id = $1 AND paced <> $2`, [webhookId, paced]);
   }
 
+  /**
+   * Deletes a webhook's whole attempt log, in the transaction that deletes
+   * the webhook (after its row and, by the queue's foreign key cascade, its
+   * queued attempts: a result write still holding one of those finished
+   * first, and its log row is seen here; one that had not yet reached it
+   * finds the queue row gone and logs nothing).
+   */
+  async deleteLogOf(manager: EntityManager, webhookId: string): Promise<void> {
+    await manager.query(`DELETE FROM webhook_logs WHERE webhook_id = $1`, [webhookId]);
+  }
+
   /** Gives claimed attempts back to the queue (shutdown, a webhook gone, or waited too long for a slot). */
   async release(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
