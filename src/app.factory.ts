@@ -24,7 +24,7 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   app.set('trust proxy', 'loopback');
   app.set('x-powered-by', false);
   // first, so that every response (a 413 or a 415 from the body parsing too) carries its request id and is logged
-  const requestLogger = new RequestLoggerMiddleware();
+  const requestLogger = new RequestLoggerMiddleware(env.LOG_LEVEL);
   app.use(requestLogger.use.bind(requestLogger));
   // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
   installJsonBody(app, env.BODY_LIMIT_BYTES);
