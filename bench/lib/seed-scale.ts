@@ -152,7 +152,7 @@ export async function seedScale(
                                    error, request_headers, response_headers, response_body, next_retry_at, created_at, started_at, finished_at)
          SELECT ($6::uuid[])[1 + w], md5('scale-event-' || g)::uuid, ts, ($7::text[])[1 + g % 6], a, 'event', st, st = 'succeeded', at,
                 CASE st WHEN 'succeeded' THEN 200 ELSE 500 END, ms,
-                CASE st WHEN 'failed' THEN 'HTTP 500 Internal Server Error' END, $8::jsonb, $9::jsonb,
+                CASE st WHEN 'failed' THEN 'HTTP 500 Internal Server Error' END, $8::json, $9::json,
                 CASE st WHEN 'succeeded' THEN '{"ok":true}' ELSE '{"error":"internal"}' END,
                 CASE WHEN retry AND a = 1 THEN at + interval '5 seconds' END,
                 at, at + interval '1 millisecond', at + interval '1 millisecond' + ms * interval '1 millisecond'
