@@ -32,23 +32,11 @@ describe('time-ordered ids', () => {
       .send({ name: 'ids', url: `${receiver.url}/in`, events: ['backup.created'] })
       .expect(201);
     const before = Date.now();
-    const first = (
-      await t
-        .http()
-        .post('/api/events')
-        .set('Authorization', `Bearer ${admin}`)
-        .send({ type: 'backup.created', data: { n: 1 } })
-        .expect(202)
-    ).body.id as string;
+    const emit = async (n: number): Promise<string> =>
+      (await t.http().post('/api/events').set('Authorization', `Bearer ${admin}`).send({ type: 'backup.created', data: { n } }).expect(202)).body.id as string;
+    const first = await emit(1);
     await new Promise((r) => setTimeout(r, 5));
-    const second = (
-      await t
-        .http()
-        .post('/api/events')
-        .set('Authorization', `Bearer ${admin}`)
-        .send({ type: 'backup.created', data: { n: 2 } })
-        .expect(202)
-    ).body.id as string;
+    const second = await emit(2);
     await receiver.waitFor(2);
     const after = Date.now();
 
