@@ -3,12 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { affectedRows, returnedRows } from '../../database/query-result';
 import { ClaimedAttempt } from '../attempt.types';
-import { CLAIMABLE, QUEUE_ROW_COLUMNS, QueueRow, toClaimed } from './queue-row';
+import { CLAIMABLE, QueueRow, toClaimed } from './queue-row';
 import { Status } from '../attempt-status';
 import { resultColumns } from './result-columns';
+import { arrayLiteral } from '../../database/array-literal';
+import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
-
-const RETURNING = `RETURNING ${QUEUE_ROW_COLUMNS.join(', ')}`;
 
 /** Parameter `n`, a JSON array of strings or nulls, as a text[] in the array's order. */
 const jsonTexts = (n: number) => `ARRAY(SELECT x FROM json_array_elements_text($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;
@@ -59,31 +59,48 @@ export interface ClaimResult {
 export class AttemptStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Inserts attempts in one statement; claimed ones get a lease of `leaseMs`. */
+  /**
+   * Inserts attempts in one statement; claimed ones get a lease of `leaseMs`.
+   * Their ids are made here (time-ordered, as the column's default makes
+   * them), so nothing needs to come back: the statement returns no rows and
+   * the driver parses none.
+   */
   async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
-    const result = await manager.query<Array<QueueRow & { locked_until: Date | null }>>(
-      `INSERT INTO delivery_queue (webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
-       SELECT w, e, ec, t, a, tr, COALESCE(s, now()),
-              CASE WHEN c THEN now() + make_interval(secs => $9::double precision / 1000) END,
+    const inserted = rows.map(
+      (r): InsertedAttempt => ({
+        id: uuidv7(),
+        webhookId: r.webhookId,
+        eventId: r.eventId,
+        eventCreatedAt: r.eventCreatedAt,
+        eventType: r.eventType,
+        attempt: r.attempt,
+        trigger: r.trigger,
+        claimed: r.claimed,
+      }),
+    );
+    await manager.query(
+      `INSERT INTO delivery_queue (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
+       SELECT id, w, e, ec, t, a, tr, COALESCE(s, now()),
+              CASE WHEN c THEN now() + make_interval(secs => $10::double precision / 1000) END,
               CASE WHEN c THEN now() END, p
-       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[], $8::timestamptz[], $10::bool[])
-         AS x(w, e, ec, t, a, tr, c, s, p)
-       ${RETURNING}, locked_until`,
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::timestamptz[], $11::bool[])
+         AS x(id, w, e, ec, t, a, tr, c, s, p)`,
       [
-        rows.map((r) => r.webhookId),
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.eventCreatedAt),
-        rows.map((r) => r.eventType),
-        rows.map((r) => r.attempt),
-        rows.map((r) => r.trigger),
-        rows.map((r) => r.claimed),
-        rows.map((r) => r.scheduledAt ?? null),
+        arrayLiteral(inserted.map((r) => r.id)),
+        arrayLiteral(rows.map((r) => r.webhookId)),
+        arrayLiteral(rows.map((r) => r.eventId)),
+        arrayLiteral(rows.map((r) => r.eventCreatedAt)),
+        arrayLiteral(rows.map((r) => r.eventType)),
+        arrayLiteral(rows.map((r) => r.attempt)),
+        arrayLiteral(rows.map((r) => r.trigger)),
+        arrayLiteral(rows.map((r) => r.claimed)),
+        arrayLiteral(rows.map((r) => r.scheduledAt ?? null)),
         leaseMs,
-        rows.map((r) => r.paced ?? false),
+        arrayLiteral(rows.map((r) => r.paced ?? false)),
       ],
     );
-    return result.map((r) => ({ ...toClaimed(r), claimed: r.locked_until !== null }));
+    return inserted;
   }
 
   /**
