@@ -67,18 +67,16 @@ export class AttemptStore {
    */
   async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
-    const inserted = rows.map(
-      (r): InsertedAttempt => ({
-        id: uuidv7(),
-        webhookId: r.webhookId,
-        eventId: r.eventId,
-        eventCreatedAt: r.eventCreatedAt,
-        eventType: r.eventType,
-        attempt: r.attempt,
-        trigger: r.trigger,
-        claimed: r.claimed,
-      }),
-    );
+    const inserted = rows.map((r): InsertedAttempt => ({
+      id: uuidv7(),
+      webhookId: r.webhookId,
+      eventId: r.eventId,
+      eventCreatedAt: r.eventCreatedAt,
+      eventType: r.eventType,
+      attempt: r.attempt,
+      trigger: r.trigger,
+      claimed: r.claimed,
+    }));
     await manager.query(
       `INSERT INTO delivery_queue (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
        SELECT id, w, e, ec, t, a, tr, COALESCE(s, now()),
