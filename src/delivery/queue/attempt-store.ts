@@ -7,6 +7,7 @@ import { CLAIMABLE, QueueRow, toClaimed } from './queue-row';
 import { Status } from '../attempt-status';
 import { resultColumns } from './result-columns';
 import { arrayLiteral } from '../../database/array-literal';
+import { simpleQuery, sqlIntArray, sqlInteger, sqlUuidArray } from '../../database/simple-query';
 import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
 
@@ -119,36 +120,36 @@ export class AttemptStore {
       .map(([id]) => id)
       .concat(excluded);
     const partial = [...perWebhook].filter(([, n]) => n > 0);
-    const rows = await this.db.transaction(async (m) => {
-      // the queue's statistics lag behind a burst; on them the planner would fetch every due row in a
-      // bitmap scan and sort them instead of reading the due index in order up to the limit
-      await m.query('SET LOCAL enable_bitmapscan = off');
-      return m.query<unknown>(
-        `WITH picked AS (
-           SELECT id, locked_until IS NOT NULL AS was_leased FROM delivery_queue
-           WHERE id IN (
-             SELECT ranked.id FROM (
-               SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
-               FROM (
-                 SELECT id, webhook_id, scheduled_at FROM delivery_queue
-                 WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT paced AND NOT (webhook_id = ANY($3::uuid[]))
-                 ORDER BY scheduled_at
-                 LIMIT $1 * 4
-               ) AS due
-             ) AS ranked
-             LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(webhook_id, room) ON b.webhook_id = ranked.webhook_id
-             WHERE ranked.nth <= COALESCE(b.room, $4)
-             ORDER BY ranked.scheduled_at
-             LIMIT $1)
-           AND ${CLAIMABLE}
-           FOR UPDATE SKIP LOCKED)
-         UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => $2::double precision / 1000), started_at = now()
-         FROM picked p WHERE q.id = p.id
-         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased`,
-        [limit, leaseMs, full, otherWebhooks, partial.map(([id]) => id), partial.map(([, n]) => n)],
-      );
-    });
-    const claimed = returnedRows<QueueRow & { was_leased: boolean }>(rows);
+    // the queue's statistics lag behind a burst; on them the planner would fetch every due row in a
+    // bitmap scan and sort them instead of reading the due index in order up to the limit. SET LOCAL
+    // and the claim go together in one round trip (simpleQuery): one implicit transaction.
+    const [, claim] = await simpleQuery(
+      this.db,
+      `SET LOCAL enable_bitmapscan = off;
+       WITH picked AS (
+         SELECT id, locked_until IS NOT NULL AS was_leased FROM delivery_queue
+         WHERE id IN (
+           SELECT ranked.id FROM (
+             SELECT id, webhook_id, scheduled_at, row_number() OVER (PARTITION BY webhook_id ORDER BY scheduled_at) AS nth
+             FROM (
+               SELECT id, webhook_id, scheduled_at FROM delivery_queue
+               WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT paced AND NOT (webhook_id = ANY(${sqlUuidArray(full)}))
+               ORDER BY scheduled_at
+               LIMIT ${sqlInteger(limit * 4)}
+             ) AS due
+           ) AS ranked
+           LEFT JOIN unnest(${sqlUuidArray(partial.map(([id]) => id))}, ${sqlIntArray(partial.map(([, n]) => n))}) AS b(webhook_id, room)
+             ON b.webhook_id = ranked.webhook_id
+           WHERE ranked.nth <= COALESCE(b.room, ${sqlInteger(otherWebhooks)})
+           ORDER BY ranked.scheduled_at
+           LIMIT ${sqlInteger(limit)})
+         AND ${CLAIMABLE}
+         FOR UPDATE SKIP LOCKED)
+       UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => ${sqlInteger(Math.round(leaseMs))}::double precision / 1000), started_at = now()
+       FROM picked p WHERE q.id = p.id
+       RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased`,
+    );
+    const claimed = claim.rows as Array<QueueRow & { was_leased: boolean }>;
     return { attempts: claimed.map(toClaimed), expiredLeases: claimed.filter((r) => r.was_leased).length };
   }
 
