@@ -24,6 +24,7 @@ import {
 } from './webhook-bus';
 import { CreateWebhookDto, DEFAULT_TIMEOUT_MS, UpdateWebhookDto } from './webhook.dto';
 import { Webhook } from './webhook.entity';
+import { WebhookSnapshots } from './webhook-snapshots';
 import { compileFilter, FilterPredicate, isEmptyFilter, PayloadFilter } from './payload-filter';
 
 /** How long the previous secret stays valid after a rotation. */
@@ -147,6 +148,8 @@ export class WebhooksService {
   private readonly filters = new Map<string, { version: number; match: FilterPredicate }>();
 
   private readonly removalSteps: RemovalStep[] = [];
+  /** Webhooks as claims last needed them, by version (`findAtVersions`). */
+  private readonly snapshots = new WebhookSnapshots((ids) => this.findByIds(ids));
 
   constructor(
     @InjectRepository(Webhook) private readonly webhooks: Repository<Webhook>,
@@ -220,6 +223,15 @@ export class WebhooksService {
     if (this.filters.size >= MAX_CACHED_FILTERS) this.filters.clear();
     this.filters.set(webhook.id, { version, match });
     return match;
+  }
+
+  /**
+   * The webhooks at the versions a claim read (`webhookVersionSql`): from
+   * memory when unchanged, loaded otherwise. Null versions (webhooks deleted)
+   * are left out.
+   */
+  findAtVersions(versions: ReadonlyMap<string, string | null>): Promise<Webhook[]> {
+    return this.snapshots.at(versions);
   }
 
   async findByIds(ids: string[]): Promise<Webhook[]> {

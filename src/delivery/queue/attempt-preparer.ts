@@ -3,7 +3,16 @@ import { EventsService } from '../../events/events.service';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore } from './attempt-store';
 import type { ClaimedAttempt, PreparedAttempt } from '../attempt.types';
+import type { EventBody } from '../../events/events.types';
 import { buildEventBody } from '../sending/event-body';
+
+/** What a claim read along with its attempts (AttemptStore.claimDue), so that preparing them needs no query of its own for it. */
+export interface Prefetched {
+  /** The bodies of the attempts' events, by event id; an event missing here is gone (retention). */
+  bodies: Map<string, EventBody>;
+  /** The current version of each attempt's webhook (`webhookVersionSql`), null when it is gone. */
+  webhookVersions: Map<string, string | null>;
+}
 
 export interface Prepared {
   /** Ready to send, with their webhook, event and body (one body per event, shared by its attempts). */
@@ -14,7 +23,9 @@ export interface Prepared {
 
 /**
  * Loads what claimed attempts need to be sent (their webhooks and event
- * bodies, two queries), cancels those of webhooks disabled meanwhile
+ * bodies: two queries, or none when the claim read the bodies and the
+ * webhooks' versions and the webhooks are unchanged since the last claim),
+ * cancels those of webhooks disabled meanwhile
  * together with the rest of those webhooks' queues, and those whose event
  * retention removed.
  */
@@ -26,10 +37,13 @@ export class AttemptPreparer {
     private readonly store: AttemptStore,
   ) {}
 
-  async prepare(claimed: ClaimedAttempt[]): Promise<Prepared> {
-    const webhookIds = [...new Set(claimed.map((c) => c.webhookId))];
-    const eventIds = [...new Set(claimed.map((c) => c.eventId))];
-    const [hooks, bodies] = await Promise.all([this.webhooks.findByIds(webhookIds), this.events.bodiesFor(eventIds)]);
+  async prepare(claimed: ClaimedAttempt[], prefetched?: Prefetched): Promise<Prepared> {
+    const [hooks, bodies] = prefetched
+      ? [await this.webhooks.findAtVersions(prefetched.webhookVersions), prefetched.bodies]
+      : await Promise.all([
+          this.webhooks.findByIds([...new Set(claimed.map((c) => c.webhookId))]),
+          this.events.bodiesFor([...new Set(claimed.map((c) => c.eventId))]),
+        ]);
     const byId = new Map(hooks.map((h) => [h.id, h]));
     const ready: PreparedAttempt[] = [];
     const orphans: string[] = [];

@@ -10,6 +10,10 @@ import { arrayLiteral } from '../../database/array-literal';
 import { simpleQuery, sqlIntArray, sqlInteger, sqlUuidArray } from '../../database/simple-query';
 import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
+import { webhookVersionSql } from '../../webhooks/webhook-snapshots';
+import { eventBodyLateralSql } from '../../events/event-body-sql';
+import type { EventBody } from '../../events/events.types';
+import type { Prefetched } from './attempt-preparer';
 
 /** Parameter `n`, a JSON array of strings or nulls, as a text[] in the array's order. */
 const jsonTexts = (n: number) => `ARRAY(SELECT x FROM json_array_elements_text($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;
@@ -48,7 +52,12 @@ export interface ClaimResult {
   attempts: ClaimedAttempt[];
   /** How many of them another instance had held until its lease ran out. */
   expiredLeases: number;
+  /** What the claim read along with them, in the same statement (AttemptPreparer). */
+  prefetched: Prefetched;
 }
+
+/** A claimed queue row, with its webhook's version and (on one row per event) its event's body. */
+type ClaimedRow = QueueRow & { was_leased: boolean; webhook_version: string | null; event_payload: string | null; event_at: Date | null };
 
 /**
  * The delivery queue (`delivery_queue`): attempts still to be sent. A claim
@@ -114,7 +123,7 @@ export class AttemptStore {
    * `excluded` webhooks (the paced ones: PacingStore claims theirs) are left out.
    */
   async claimDue(limit: number, leaseMs: number, perWebhook: Map<string, number>, otherWebhooks: number, excluded: string[] = []): Promise<ClaimResult> {
-    if (limit <= 0) return { attempts: [], expiredLeases: 0 };
+    if (limit <= 0) return { attempts: [], expiredLeases: 0, prefetched: { bodies: new Map(), webhookVersions: new Map() } };
     const full = [...perWebhook]
       .filter(([, n]) => n <= 0)
       .map(([id]) => id)
@@ -144,13 +153,24 @@ export class AttemptStore {
            ORDER BY ranked.scheduled_at
            LIMIT ${sqlInteger(limit)})
          AND ${CLAIMABLE}
-         FOR UPDATE SKIP LOCKED)
-       UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => ${sqlInteger(Math.round(leaseMs))}::double precision / 1000), started_at = now()
-       FROM picked p WHERE q.id = p.id
-       RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased`,
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE delivery_queue q SET locked_until = now() + make_interval(secs => ${sqlInteger(Math.round(leaseMs))}::double precision / 1000), started_at = now()
+         FROM picked p WHERE q.id = p.id
+         RETURNING q.id, q.webhook_id, q.event_id, q.event_created_at, q.event_type, q.attempt, q.trigger, p.was_leased)
+       SELECT c.id, c.webhook_id, c.event_id, c.event_created_at, c.event_type, c.attempt, c.trigger, c.was_leased,
+              ${webhookVersionSql('c.webhook_id')} AS webhook_version, ev.event_payload, ev.event_at
+       FROM (SELECT *, row_number() OVER (PARTITION BY event_id) AS nth FROM claimed) c
+       LEFT JOIN ${eventBodyLateralSql('c.event_id', 'c.event_created_at', 'c.nth = 1')} ev ON true`,
     );
-    const claimed = claim.rows as Array<QueueRow & { was_leased: boolean }>;
-    return { attempts: claimed.map(toClaimed), expiredLeases: claimed.filter((r) => r.was_leased).length };
+    const claimed = claim.rows as ClaimedRow[];
+    const bodies = new Map<string, EventBody>();
+    const webhookVersions = new Map<string, string | null>();
+    for (const r of claimed) {
+      if (r.event_payload !== null) bodies.set(r.event_id, { type: r.event_type, payloadText: r.event_payload, createdAt: r.event_at! });
+      webhookVersions.set(r.webhook_id, r.webhook_version);
+    }
+    return { attempts: claimed.map(toClaimed), expiredLeases: claimed.filter((r) => r.was_leased).length, prefetched: { bodies, webhookVersions } };
   }
 
   /**

@@ -6,7 +6,7 @@ import { isPaced } from '../../webhooks/pacing';
 import { AttemptStore } from './attempt-store';
 import { AttemptOutcome, ClaimedAttempt, PreparedAttempt, SendResult } from '../attempt.types';
 import { DeliveryObserver } from '../delivery-observer';
-import { AttemptPreparer } from './attempt-preparer';
+import { AttemptPreparer, Prefetched } from './attempt-preparer';
 import { ClaimLoop, ClaimReport, QueueView } from './claim-loop';
 import { nextRetryAt } from './retry-policy';
 import { Slots } from './slots';
@@ -282,16 +282,16 @@ export class Dispatcher {
     for (const [id, n] of this.waiting.counts()) held.set(id, (held.get(id) ?? 0) + n);
     const others = this.slots.perWebhook * depth;
     const perWebhook = new Map([...held].map(([id, n]) => [id, others - n]));
-    const { attempts: claimed, expiredLeases } = await this.store.claimDue(room, this.leaseMs, perWebhook, others, this.lane.pacedIds());
+    const { attempts: claimed, expiredLeases, prefetched } = await this.store.claimDue(room, this.leaseMs, perWebhook, others, this.lane.pacedIds());
     if (expiredLeases) this.logger.warn(`${expiredLeases} attempts outlived their lease (an instance died?) and are sent again`);
-    await this.startClaimed(claimed);
+    await this.startClaimed(claimed, true, prefetched);
     return { claimed: claimed.length, queue: queueAfter(claimed, room, perWebhook, others) };
   }
 
   /** Starts claimed attempts that have a slot; the others wait for one in the waiting room (`park`) or go back to the queue. */
-  private async startClaimed(claimed: ClaimedAttempt[], park = true): Promise<void> {
+  private async startClaimed(claimed: ClaimedAttempt[], park = true, prefetched?: Prefetched): Promise<void> {
     if (claimed.length === 0) return;
-    const prepared = await this.preparer.prepare(claimed);
+    const prepared = await this.preparer.prepare(claimed, prefetched);
     const overflow: string[] = [];
     const toStart: PreparedAttempt[] = [];
     for (const p of prepared.ready) {
