@@ -81,6 +81,40 @@ describe('Retries (e2e)', () => {
     expect(hook.body.last_failure_at).toEqual(expect.any(String));
   });
 
+  it('sends a retry to the webhook as it is when the retry is claimed, not as an earlier claim saw it', async () => {
+    const id = await createWebhook('/moving-old');
+    let oldCalls = 0;
+    receiver.respondWith((req) => {
+      if (req.path === '/moving-old') return ++oldCalls === 2 ? { status: 500, body: 'slow no', delayMs: 1500 } : { status: 500, body: 'no' };
+      return { status: 200, body: 'ok' };
+    });
+    await t
+      .http()
+      .post('/api/events')
+      .set(auth())
+      .send({ type: 'backup.created', data: { backup: 'moving' } })
+      .expect(202);
+    // attempt 2 is a retry, so a claim loaded the webhook for it; while it is in flight, the webhook moves
+    await eventually(() => receiver.requests.filter((r) => r.path === '/moving-old').length >= 2 || null);
+    await t
+      .http()
+      .put(`/api/webhooks/${id}`)
+      .set(auth())
+      .send({ url: `${receiver.url}/moving-new`, headers: { 'X-Moved': 'yes' } })
+      .expect(200);
+    const items = await finishedLogs(id, 3);
+    expect(items.map((i: { attempt: number; status: string }) => [i.attempt, i.status])).toEqual([
+      [3, 'succeeded'],
+      [2, 'failed'],
+      [1, 'failed'],
+    ]);
+    expect(receiver.requests.filter((r) => r.path === '/moving-old')).toHaveLength(2);
+    const moved = receiver.requests.filter((r) => r.path === '/moving-new');
+    expect(moved).toHaveLength(1);
+    expect(moved[0].headers['x-moved']).toBe('yes');
+    expect(moved[0].headers['x-atlas-attempt']).toBe('3');
+  });
+
   it('gives up after the last attempt of the schedule', async () => {
     const id = await createWebhook('/down');
     receiver.respondWith((req) => (req.path === '/down' ? { status: 503, body: 'down' } : { status: 200 }));
