@@ -10,6 +10,7 @@ import { MicroBatcher } from '../common/micro-batcher';
 import { AppConfig } from '../config/app-config';
 import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
 import { affectedRows, returnedRows } from '../database/query-result';
+import { arrayLiteral } from '../database/array-literal';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { claimKeys, parseIdempotencyKey, requestHash } from './idempotency';
 import { Catalogue, EventTypesService } from './event-types.service';
@@ -287,10 +288,18 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
       const rows = await this.db.query<Array<{ id: string; created_at: Date }>>(
         `INSERT INTO webhook_events (id, type, payload, fanned_out_at, created_at)
          SELECT id, type, payload::json, CASE WHEN fan_out THEN NULL ELSE now() END, clock_timestamp()
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS x(id, type, payload, fan_out, n)
+         FROM unnest($1::uuid[], $2::text[],
+                     ARRAY(SELECT x FROM json_array_elements_text($3::json) WITH ORDINALITY AS t(x, i) ORDER BY i), $4::boolean[])
+              WITH ORDINALITY AS x(id, type, payload, fan_out, n)
          ORDER BY n
          RETURNING id, created_at`,
-        [batch.map((b) => b.id), batch.map((b) => b.type), batch.map((b) => b.text), batch.map((b) => b.fanOut)],
+        // array literals and a JSON array of the texts: the driver would quote and escape every element with regular expressions
+        [
+          arrayLiteral(batch.map((b) => b.id)),
+          arrayLiteral(batch.map((b) => b.type)),
+          JSON.stringify(batch.map((b) => b.text)),
+          arrayLiteral(batch.map((b) => b.fanOut)),
+        ],
       );
       const at = new Map(rows.map((r) => [r.id, r.created_at]));
       for (const b of batch) b.resolve(at.get(b.id)!);
@@ -323,7 +332,7 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
          WHERE id = ANY($1::uuid[]) AND created_at BETWEEN $2 AND $3 AND fanned_out_at IS NULL
          FOR NO KEY UPDATE SKIP LOCKED)
        RETURNING id, type`,
-      [events.map((e) => e.id), new Date(from - 1), new Date(to + 1)],
+      [arrayLiteral(events.map((e) => e.id)), new Date(from - 1), new Date(to + 1)],
     );
     return returnedRows<{ id: string; type: string }>(res);
   }

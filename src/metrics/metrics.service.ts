@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Metric, Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram';
 import type { AttemptOutcome } from '../delivery/attempt.types';
 import { AttemptListener, DeliveryObserver } from '../delivery/delivery-observer';
 import type { PreparedAttempt } from '../delivery/attempt.types';
@@ -33,10 +34,9 @@ const SNAPSHOT_TIMEOUT_MS = 2000;
 export class MetricsService implements OnModuleInit, AttemptListener {
   readonly registry = new Registry();
   private readonly logger = new Logger('Metrics');
-  private readonly attempts: Counter<'result' | 'status_class' | 'trigger'>;
-  /** The counter's children by their labels, so counting an attempt does not hash a label object each time. */
-  private readonly attemptCounters = new Map<string, { inc(): void }>();
-  private readonly duration: Histogram;
+  /** Attempts counted since the last scrape, by label set; added to the counter when it is collected (no label hashing per attempt). */
+  private readonly attemptCounts = new Map<string, { labels: Record<'result' | 'status_class' | 'trigger', string>; n: number }>();
+  private readonly duration: BucketHistogram;
   private readonly eventsRecorded: Counter<'type'>;
   private snapshotInFlight: Promise<ScrapeSnapshot | null> | null = null;
   private lastSnapshotError: string | null = null;
@@ -52,18 +52,25 @@ export class MetricsService implements OnModuleInit, AttemptListener {
     // process_* and nodejs_* under their usual names, so stock Node.js dashboards work
     collectDefaultMetrics({ register: this.registry });
 
-    this.attempts = new Counter({
+    const attemptCounts = this.attemptCounts;
+    new Counter({
       name: 'atlas_webhooks_attempts_total',
       help: 'Finished delivery attempts by result (succeeded|failed), HTTP status class (2xx..5xx, none when no response) and trigger (event|test|redeliver|recover).',
       labelNames: ['result', 'status_class', 'trigger'],
       registers,
+      collect(this: Counter<'result' | 'status_class' | 'trigger'>) {
+        for (const c of attemptCounts.values()) {
+          if (c.n > 0) this.inc(c.labels, c.n);
+          c.n = 0;
+        }
+      },
     });
-    this.duration = new Histogram({
-      name: 'atlas_webhooks_attempt_duration_seconds',
-      help: 'Duration of finished delivery attempts, from sending the request to the end of the response (or the failure).',
-      buckets: DURATION_BUCKETS_SECONDS,
-      registers,
-    });
+    this.duration = new BucketHistogram(
+      'atlas_webhooks_attempt_duration_seconds',
+      'Duration of finished delivery attempts, from sending the request to the end of the response (or the failure).',
+      DURATION_BUCKETS_SECONDS,
+    );
+    this.registry.registerMetric(this.duration as unknown as Metric);
     this.eventsRecorded = new Counter({
       name: 'atlas_webhooks_events_recorded_total',
       help: 'Events recorded by this instance and announced for immediate fan-out, by type (events emitted inside a caller transaction and test events are not counted).',
@@ -159,11 +166,12 @@ export class MetricsService implements OnModuleInit, AttemptListener {
   attemptFinished(_p: PreparedAttempt, outcome: AttemptOutcome): void {
     try {
       const { attempt, result } = outcome;
-      const labels = { result: result.success ? Status.Succeeded : Status.Failed, status_class: statusClass(result.statusCode), trigger: attempt.trigger };
-      const key = `${labels.result} ${labels.status_class} ${labels.trigger}`;
-      let counter = this.attemptCounters.get(key);
-      if (!counter) this.attemptCounters.set(key, (counter = this.attempts.labels(labels)));
-      counter.inc();
+      const resultLabel = result.success ? Status.Succeeded : Status.Failed;
+      const status = statusClass(result.statusCode);
+      const key = `${resultLabel} ${status} ${attempt.trigger}`;
+      const count = this.attemptCounts.get(key);
+      if (count) count.n++;
+      else this.attemptCounts.set(key, { labels: { result: resultLabel, status_class: status, trigger: attempt.trigger }, n: 1 });
       this.duration.observe(result.durationMs / 1000);
     } catch (err) {
       // metrics must never break a delivery

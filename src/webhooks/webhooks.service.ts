@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { arrayLiteral } from '../database/array-literal';
 import { AppError } from '../common/app-error';
 import { isUuid } from '../common/uuid';
 import { returnedRows } from '../database/query-result';
@@ -171,16 +172,19 @@ export class WebhooksService {
   /**
    * The enabled webhooks subscribed to each of several types (by name,
    * category wildcard or `*`), in one GIN-indexed query: the fan-out of a
-   * batch of events.
+   * batch of events. The query reads only ids and versions; the webhooks
+   * come from the snapshots (`findAtVersions`), loaded only when one changed.
    */
   async findSubscribersOfTypes(types: string[]): Promise<Map<string, Webhook[]>> {
     const out = new Map<string, Webhook[]>();
     if (types.length === 0) return out;
-    const hooks = await this.webhooks
-      .createQueryBuilder('w')
-      .where('w.enabled AND w.events && CAST(:keys AS text[])', { keys: [...new Set(types.flatMap(subscriptionKeys))] })
-      .orderBy('w.createdAt', 'ASC')
-      .getMany();
+    const rows = await this.db.query<Array<{ id: string; version: string }>>(
+      `SELECT id, updated_at::text AS version FROM webhooks WHERE enabled AND events && $1::text[] ORDER BY created_at, id`,
+      [arrayLiteral([...new Set(types.flatMap(subscriptionKeys))])],
+    );
+    const byId = new Map((await this.snapshots.at(new Map(rows.map((r) => [r.id, r.version])))).map((w) => [w.id, w]));
+    // in the query's order (oldest first); a copy newer than the query that is disabled by now is left out
+    const hooks = rows.map((r) => byId.get(r.id)).filter((w): w is Webhook => w !== undefined && w.enabled);
     for (const type of types)
       out.set(
         type,

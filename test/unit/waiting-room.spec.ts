@@ -24,13 +24,16 @@ describe('WaitingRoom', () => {
     expect(room.size).toBe(2);
   });
 
-  it('lists the webhook whose slot freed up first', () => {
+  it('lists the webhooks with attempts waiting in the order they came, as a copy that taking from does not change', () => {
     const room = new WaitingRoom<string>(10, 1000);
     room.park('w1', 'a');
     room.park('w2', 'b');
     room.park('w3', 'c');
-    expect(room.webhooks('w3')).toEqual(['w3', 'w1', 'w2']);
-    expect(room.webhooks('unknown')).toEqual(['w1', 'w2', 'w3']);
+    const listed = room.webhooks();
+    expect(listed).toEqual(['w1', 'w2', 'w3']);
+    expect(room.take('w1', [])).toBe('a');
+    expect(listed).toEqual(['w1', 'w2', 'w3']);
+    expect(room.webhooks()).toEqual(['w2', 'w3']);
   });
 
   it('does not hand out attempts that waited longer than the limit: take skips them into expired, takeExpired collects them', () => {

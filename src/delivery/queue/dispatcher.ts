@@ -66,8 +66,10 @@ const MAX_WRITE_BACKLOG = 2000;
 export class Dispatcher {
   private readonly logger = new Logger('Delivery');
   private readonly slots: Slots;
-  /** Attempts whose HTTP request is under way, with a promise that settles when it is over. */
-  private readonly running = new Map<string, Promise<void>>();
+  /** Attempts whose HTTP request is under way (no promise of their own: shutdown waits for the set to empty). */
+  private readonly running = new Set<string>();
+  /** Shutdown's wait for `running` to empty. */
+  private idle: (() => void) | null = null;
   private readonly leaseMs: number;
   private readonly schedule: number[];
   private accepting: boolean;
@@ -198,8 +200,7 @@ export class Dispatcher {
    * batch to commit.
    */
   private async run(p: PreparedAttempt): Promise<AttemptOutcome | null> {
-    let finish!: () => void;
-    this.running.set(p.attempt.id, new Promise<void>((r) => (finish = r)));
+    this.running.add(p.attempt.id);
     let result: SendResult;
     try {
       result = await this.send(p);
@@ -213,7 +214,7 @@ export class Dispatcher {
     } finally {
       this.running.delete(p.attempt.id);
       this.slots.release(p.webhook.id);
-      finish();
+      if (this.idle && this.running.size === 0) this.idle();
       this.startWaiting(p.webhook.id);
       this.loop.wake('slotFreed');
     }
@@ -235,22 +236,45 @@ export class Dispatcher {
     return this.sender.send({ url: p.webhook.url, body: p.body, headers, recordedHeaders: recorded, timeoutMs: p.webhook.timeoutMs });
   }
 
-  /** Starts the waiting attempts that have a slot now, those of `first` (whose slot just freed up) first. */
+  /**
+   * Starts the waiting attempts that have a slot now, those of `first` (whose
+   * slot just freed up) first: usually that one attempt takes the one free
+   * slot, and the other webhooks are not looked at.
+   */
   private startWaiting(first?: string): void {
-    if (this.waiting.size === 0) return;
+    if (this.waiting.size === 0 || this.slots.free <= 0) return;
     const expired: PreparedAttempt[] = [];
-    for (const webhookId of this.waiting.webhooks(first)) {
-      if (this.slots.free <= 0) break;
-      while (this.slots.take(webhookId)) {
-        const p = this.waiting.take(webhookId, expired);
-        if (!p) {
-          this.slots.release(webhookId);
-          break;
-        }
-        void this.run(p);
+    if (first !== undefined && this.waiting.has(first)) this.startFrom(first, expired);
+    if (this.slots.free > 0) {
+      for (const webhookId of this.waiting.webhooks()) {
+        if (this.slots.free <= 0) break;
+        this.startFrom(webhookId, expired);
       }
     }
-    void this.handBack(expired.map((p) => p.attempt.id));
+    if (expired.length > 0) void this.handBack(expired.map((p) => p.attempt.id));
+  }
+
+  /** Starts waiting attempts of one webhook while it has free slots. */
+  private startFrom(webhookId: string, expired: PreparedAttempt[]): void {
+    while (this.slots.take(webhookId)) {
+      const p = this.waiting.take(webhookId, expired);
+      if (!p) {
+        this.slots.release(webhookId);
+        return;
+      }
+      void this.run(p);
+    }
+  }
+
+  /** Resolves when no HTTP request of an attempt is under way. */
+  private allFinished(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.idle = () => {
+        this.idle = null;
+        resolve();
+      };
+    });
   }
 
   /** Returns attempts this instance will not send after all to the queue (the lease would, later). */
@@ -316,15 +340,15 @@ export class Dispatcher {
     await this.handBack(this.waiting.takeAll().map((p) => p.attempt.id));
     const grace = this.config.get('WEBHOOK_SHUTDOWN_GRACE_MS');
     let timer: NodeJS.Timeout | undefined;
-    const all = Promise.all([...this.running.values()]);
+    const all = this.allFinished();
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
     clearTimeout(timer);
     if (timedOut) {
-      const left = [...this.running.keys()];
+      const left = [...this.running];
       this.logger.warn(`Returning ${left.length} unfinished attempts to the queue`);
       left.forEach((id) => this.returnedAtShutdown.add(id));
       this.sender.abortInFlight();
-      await Promise.all([...this.running.values()]);
+      await all;
       await this.handBack(left);
     }
     await this.writer.drain();

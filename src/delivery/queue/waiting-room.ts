@@ -74,11 +74,9 @@ export class WaitingRoom<T> {
     return true;
   }
 
-  /** Webhooks with attempts waiting, `first` first when it has some. */
-  webhooks(first?: string): string[] {
-    const ids = [...this.byWebhook.keys()];
-    if (first === undefined || !this.byWebhook.has(first)) return ids;
-    return [first, ...ids.filter((id) => id !== first)];
+  /** Webhooks with attempts waiting (a copy: taking from them may remove them). */
+  webhooks(): string[] {
+    return [...this.byWebhook.keys()];
   }
 
   /** The oldest waiting attempt of a webhook that has not waited too long; `expired` collects those that have. */

@@ -10,20 +10,29 @@ export interface SignedRequest {
   recorded: Record<string, string>;
 }
 
-/** The headers of one attempt: the webhook's custom headers, then the signatures, which they cannot override. */
+/**
+ * The headers of one attempt: the webhook's custom headers, then the
+ * signatures, which they cannot override. Without custom headers (the usual
+ * case) the signed headers are sent and recorded as they are: one object,
+ * no copies.
+ */
 export function signedRequest(attempt: ClaimedAttempt, webhook: Webhook, body: string, secrets: ReturnType<WebhooksService['signingSecrets']>): SignedRequest {
-  const headers = {
-    ...webhook.headers,
-    ...signDelivery({
-      secret: secrets.secret,
-      previousSecret: secrets.previousSecret,
-      eventId: attempt.eventId,
-      eventType: attempt.eventType,
-      deliveryId: attempt.id,
-      attempt: attempt.attempt,
-      timestampSeconds: Math.floor(Date.now() / 1000),
-      body,
-    }),
-  };
+  const signed = signDelivery({
+    secret: secrets.secret,
+    previousSecret: secrets.previousSecret,
+    eventId: attempt.eventId,
+    eventType: attempt.eventType,
+    deliveryId: attempt.id,
+    attempt: attempt.attempt,
+    timestampSeconds: Math.floor(Date.now() / 1000),
+    body,
+  });
+  if (!hasAny(webhook.headers)) return { headers: signed, recorded: signed };
+  const headers = { ...webhook.headers, ...signed };
   return { headers, recorded: maskRecordedHeaders(headers) };
+}
+
+function hasAny(headers: Record<string, string> | null | undefined): boolean {
+  for (const _ in headers ?? {}) return true;
+  return false;
 }
