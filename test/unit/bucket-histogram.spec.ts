@@ -19,7 +19,7 @@ describe('BucketHistogram', () => {
     expect(sum).toBeCloseTo(3.561, 9);
   });
 
-  it('starts at zero, shows zeros before any observation, and resets', async () => {
+  it('starts at zero, shows zeros before any observation, and resets', () => {
     const h = new BucketHistogram('y', 'help', [1]);
     expect(h.get().values.map((v) => v.value)).toEqual([0, 0, 0, 0]);
     h.observe(2);
