@@ -27,3 +27,9 @@ function element(v: string | number | boolean | Date | null | undefined): string
   if (BARE.test(s) && s.toUpperCase() !== 'NULL') return s;
   return '"' + s.replace(/[\\"]/g, '\\$&') + '"';
 }
+
+/** SQL for parameter `n`, a JSON array of strings or nulls, as a text[] in the array's order (texts of any content, escaped by JSON.stringify). */
+export const jsonTexts = (n: number): string => `ARRAY(SELECT x FROM json_array_elements_text($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;
+
+/** SQL for parameter `n`, a JSON array, as a json[] in the array's order (a JSON null stays a JSON null). */
+export const jsonValues = (n: number): string => `ARRAY(SELECT x FROM json_array_elements($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;

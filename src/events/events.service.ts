@@ -10,7 +10,7 @@ import { MicroBatcher } from '../common/micro-batcher';
 import { AppConfig } from '../config/app-config';
 import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
 import { affectedRows, returnedRows } from '../database/query-result';
-import { arrayLiteral } from '../database/array-literal';
+import { arrayLiteral, jsonTexts } from '../database/array-literal';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { claimKeys, parseIdempotencyKey, requestHash } from './idempotency';
 import { Catalogue, EventTypesService } from './event-types.service';
@@ -288,9 +288,7 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
       const rows = await this.db.query<Array<{ id: string; created_at: Date }>>(
         `INSERT INTO webhook_events (id, type, payload, fanned_out_at, created_at)
          SELECT id, type, payload::json, CASE WHEN fan_out THEN NULL ELSE now() END, clock_timestamp()
-         FROM unnest($1::uuid[], $2::text[],
-                     ARRAY(SELECT x FROM json_array_elements_text($3::json) WITH ORDINALITY AS t(x, i) ORDER BY i), $4::boolean[])
-              WITH ORDINALITY AS x(id, type, payload, fan_out, n)
+         FROM unnest($1::uuid[], $2::text[], ${jsonTexts(3)}, $4::boolean[]) WITH ORDINALITY AS x(id, type, payload, fan_out, n)
          ORDER BY n
          RETURNING id, created_at`,
         // array literals and a JSON array of the texts: the driver would quote and escape every element with regular expressions

@@ -6,7 +6,7 @@ import { ClaimedAttempt } from '../attempt.types';
 import { CLAIMABLE, QueueRow, toClaimed } from './queue-row';
 import { Status } from '../attempt-status';
 import { resultColumns } from './result-columns';
-import { arrayLiteral } from '../../database/array-literal';
+import { arrayLiteral, jsonTexts, jsonValues } from '../../database/array-literal';
 import { simpleQuery, sqlIntArray, sqlInteger, sqlUuidArray } from '../../database/simple-query';
 import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
@@ -14,11 +14,6 @@ import { webhookVersionSql } from '../../webhooks/webhook-snapshots';
 import { eventBodyLateralSql } from '../../events/event-body-sql';
 import type { EventBody } from '../../events/events.types';
 import type { Prefetched } from './attempt-preparer';
-
-/** Parameter `n`, a JSON array of strings or nulls, as a text[] in the array's order. */
-const jsonTexts = (n: number) => `ARRAY(SELECT x FROM json_array_elements_text($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;
-/** Parameter `n`, a JSON array, as a json[] in the array's order (a JSON null stays a JSON null). */
-const jsonValues = (n: number) => `ARRAY(SELECT x FROM json_array_elements($${n}::json) WITH ORDINALITY AS t(x, i) ORDER BY i)`;
 
 export type InsertedAttempt = ClaimedAttempt & { claimed: boolean };
 
