@@ -1,11 +1,11 @@
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { installJsonBody } from './common/json-body';
 import { createLogger } from './common/logger';
 import { RequestLoggerMiddleware } from './common/request-logger.middleware';
+import { securityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import { serveConsole } from './console/serve-console';
 import { Env } from './config/env.schema';
@@ -28,7 +28,8 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   app.use(requestLogger.use.bind(requestLogger));
   // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
   installJsonBody(app, env.BODY_LIMIT_BYTES);
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } }));
+  // helmet's headers, worked out once (they do not depend on the request)
+  app.use(securityHeaders({ contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } }));
   // the web console (static files from npm run build) at / — after helmet, so the same CSP covers it; before the routes
   serveConsole(app);
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
