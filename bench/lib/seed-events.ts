@@ -4,7 +4,11 @@
  * seed already put 250,000 there), generated in PostgreSQL, with payloads
  * that vary the way searches care about:
  *  - `service`: one of 20 names (a common value: 1 event in 20),
- *  - `node`: one of 50, `domain`: one of 1,000 (a middling value),
+ *  - `node`: one of 50 within each type (the type is `g` modulo the types,
+ *    so the node counts the events of one type: `g % 50` gave the 25 types'
+ *    first, service.started, only node-0 and node-25, and the type + node
+ *    search found nothing for 48 of its 50 values), `domain`: one of 1,000
+ *    (a middling value),
  *  - `request_id`: unique (a rare value: one event),
  * over all catalogue types, created over the last 30 days in time order.
  * The GIN index on the data is dropped for the load and built again from its
@@ -42,7 +46,7 @@ export async function seedEvents(db: Client, total: number): Promise<SeededEvent
   await db.query(
     `INSERT INTO webhook_events (id, type, payload, created_at, fanned_out_at)
      SELECT gen_random_uuid(), ($1::text[])[1 + g % cardinality($1::text[])],
-            json_build_object('service', ($2::text[])[1 + (g / 7) % cardinality($2::text[])], 'node', 'node-' || (g % 50),
+            json_build_object('service', ($2::text[])[1 + (g / 7) % cardinality($2::text[])], 'node', 'node-' || ((g / cardinality($1::text[])) % 50),
                               'domain', 'd' || (g % 1000) || '.example.com', 'request_id', 'req-' || g, 'seq', g)::json,
             ts, ts
      FROM (SELECT g, now() - interval '1 hour' - (($3::int - g)::float8 / $3::int) * interval '29 days 22 hours' AS ts
