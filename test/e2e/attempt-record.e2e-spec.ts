@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
-import { CaptureServer, eventually } from '../utils/capture-server';
+import { CaptureServer, eventually, Responder } from '../utils/capture-server';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 /** Text that an array literal or a CSV-like encoding would break on. */
@@ -46,7 +46,7 @@ describe('The attempt log records each attempt exactly (e2e)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ WEBHOOK_RETRY_SCHEDULE: '1h' });
-    receiver = await new CaptureServer((req) =>
+    receiver = await new CaptureServer((req): ReturnType<Responder> =>
       req.path.startsWith('/ok')
         ? { status: 200, headers: { 'X-Awkward': 'a "quoted", {braced} \\ value', 'Content-Type': 'text/plain; charset=utf-8' }, body: AWKWARD + '\u0000end' }
         : { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"broken, \\"really\\""}' },
