@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { AuthGuard } from '@nestjs/passport';
 import { AppError } from '../common/app-error';
 import { IS_PUBLIC_KEY } from '../common/public.decorator';

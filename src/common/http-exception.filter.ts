@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 import { AppError, ErrorCode } from './app-error';
 
 export interface ErrorBody {
@@ -73,27 +74,52 @@ function isDatabaseDown(err: unknown): boolean {
   );
 }
 
+/** Fastify's message for a body over its limit (FST_ERR_CTP_BODY_TOO_LARGE), which Nest turns into an HttpException. */
+const BODY_TOO_LARGE = 'Request body is too large';
+
+/** A request URL without its query string (it may carry tokens). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
 /** The one place where errors become HTTP responses. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
+  private readonly bodyLimit: number;
+
+  constructor(config: AppConfig) {
+    this.bodyLimit = config.get('BODY_LIMIT_BYTES');
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request & { id?: string }>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
     const body = this.toBody(exception, req);
     if (body.status_code >= 500) {
-      this.logger.error(`${req.method} ${req.path} failed: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.logger.error(`${req.method} ${pathOf(req.url)} failed: ${(exception as Error)?.stack ?? String(exception)}`);
     }
+    if (reply.sent) return;
     if (exception instanceof AppError && exception.headers) {
-      for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(exception.headers)) void reply.header(k, v);
     }
-    if (!res.headersSent) res.status(body.status_code).json(body);
+    void reply.status(body.status_code).send(body);
   }
 
-  private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
+  private toBody(exception: unknown, req: FastifyRequest): ErrorBody {
     const base = { request_id: req.id };
+    // Fastify's own limit, met while it read the body (installJsonBody)
+    if (exception instanceof HttpException && exception.getStatus() === 413 && exception.message === BODY_TOO_LARGE) {
+      return {
+        status_code: 413,
+        error: REASONS[413],
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `Request body is larger than the limit of ${this.bodyLimit} bytes (BODY_LIMIT_BYTES)`,
+        ...base,
+      };
+    }
     if (exception instanceof AppError) {
       return {
         status_code: exception.status,
@@ -112,29 +138,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const code = (typeof response === 'object' && response.code) || HTTP_CODES[status] || 'ERROR';
       const details = typeof response === 'object' ? (response.details ?? (Array.isArray(raw) ? raw : undefined)) : undefined;
       return { status_code: status, error: REASONS[status] ?? 'Error', code, message, details, ...base };
-    }
-    const e = exception as { type?: string; status?: number; message?: string; limit?: number };
-    // body-parser errors
-    if (e?.type === 'entity.parse.failed') {
-      return { status_code: 400, error: REASONS[400], code: 'MALFORMED_JSON', message: `Request body is not valid JSON: ${e.message}`, ...base };
-    }
-    if (e?.type === 'entity.too.large') {
-      return {
-        status_code: 413,
-        error: REASONS[413],
-        code: 'PAYLOAD_TOO_LARGE',
-        message: `Request body is larger than the limit of ${e.limit} bytes`,
-        ...base,
-      };
-    }
-    if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return {
-        status_code: e.status,
-        error: REASONS[e.status] ?? 'Error',
-        code: HTTP_CODES[e.status] ?? 'BAD_REQUEST',
-        message: e.message ?? 'Bad request',
-        ...base,
-      };
     }
     if (exception instanceof QueryFailedError && (exception as PgErrorFields).code === '23505') {
       const { code, message } = uniqueViolation(exception as PgErrorFields);

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
 type HelmetOptions = Parameters<typeof helmet>[0];
@@ -37,7 +37,7 @@ export function helmetHeaders(options: HelmetOptions): Array<[string, string]> {
   );
   let finished = false;
   let failure: unknown;
-  helmet(options)(request as Request, recorder as unknown as Response, (err?: unknown) => {
+  helmet(options)(request as never, recorder as never, (err?: unknown) => {
     finished = true;
     failure = err;
   });
@@ -46,11 +46,11 @@ export function helmetHeaders(options: HelmetOptions): Array<[string, string]> {
   return headers;
 }
 
-/** One middleware setting helmet's headers (worked out once by `helmetHeaders`) on every response. */
-export function securityHeaders(options: HelmetOptions): (req: Request, res: Response, next: NextFunction) => void {
+/** helmet's headers (worked out once by `helmetHeaders`) on every response, set when the request arrives. */
+export function installSecurityHeaders(fastify: FastifyInstance, options: HelmetOptions): void {
   const headers = helmetHeaders(options);
-  return (_req, res, next) => {
-    for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
-    next();
-  };
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    for (let i = 0; i < headers.length; i++) void reply.header(headers[i][0], headers[i][1]);
+    done();
+  });
 }

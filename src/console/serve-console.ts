@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
-import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Paths the service itself answers; everything else that asks for HTML is a console page. */
@@ -27,33 +28,52 @@ export function consoleDir(): string {
  * assets), and index.html for every other GET that accepts HTML outside
  * /api, /docs and /metrics, so that console paths (/webhooks/…) load on
  * reload. The console is static files on the same REST API: no route of
- * its own, and the API's headers (CSP included) apply to it unchanged.
+ * its own, and the API's headers (CSP included, set when the request
+ * arrives) apply to it unchanged.
  */
-export function serveConsole(app: NestExpressApplication, dir = consoleDir()): boolean {
+export async function serveConsole(fastify: FastifyInstance, dir = consoleDir()): Promise<boolean> {
   const index = join(dir, 'index.html');
   if (!existsSync(index)) {
     new Logger('Console').warn(`The web console is not built (${index} is missing): run npm run build. The API is unaffected.`);
     return false;
   }
-  const noCache = (res: Response) => res.setHeader('Cache-Control', 'no-cache');
-  app.useStaticAssets(join(dir, 'assets'), {
-    prefix: '/assets/',
-    index: false,
-    immutable: true,
-    maxAge: '365d',
-  });
-  app.useStaticAssets(dir, {
+  // the files next to index.html (favicon, …): served as files, never replaced by the console page
+  const topLevel = new Set(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => `/${e.name}`),
+  );
+  await fastify.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
     index: false,
     redirect: false,
-    maxAge: '1h',
-    setHeaders: (res: Response, path: string) => {
-      if (path.endsWith('.html')) noCache(res);
+    cacheControl: false,
+    decorateReply: false,
+    setHeaders: (res, path) => {
+      const assets = path.startsWith(join(dir, 'assets') + '/');
+      res.setHeader('Cache-Control', assets ? 'public, max-age=31536000, immutable' : path.endsWith('.html') ? 'no-cache' : 'public, max-age=3600');
     },
   });
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVICE_PATHS.test(req.path) || ASSETS.test(req.path) || !req.accepts('html')) return next();
-    noCache(res);
-    res.sendFile(index);
+  fastify.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return;
+    const path = req.url.split('?')[0];
+    if (SERVICE_PATHS.test(path) || ASSETS.test(path) || (topLevel.has(path) && path !== '/index.html') || !acceptsHtml(req.headers.accept)) return;
+    return reply
+      .header('Cache-Control', 'no-cache')
+      .type('text/html; charset=UTF-8')
+      .send(await readFile(index));
   });
   return true;
+}
+
+/** Whether an Accept header takes HTML (no header takes anything). */
+function acceptsHtml(accept: string | undefined): boolean {
+  if (accept === undefined) return true;
+  return accept.split(',').some((part) => {
+    const [type, ...params] = part.trim().split(';');
+    if (params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p))) return false;
+    const t = type.trim().toLowerCase();
+    return t === 'text/html' || t === 'text/*' || t === '*/*';
+  });
 }

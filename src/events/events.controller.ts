@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/app-error';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { Roles } from '../common/roles.decorator';
@@ -72,7 +72,11 @@ export class EventsController {
     ),
   })
   // The raw body, not @Body(): see parseEmitBody.
-  async emit(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Headers('idempotency-key') rawKey: string | undefined): Promise<EmittedEventDto> {
+  async emit(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+    @Headers('idempotency-key') rawKey: string | undefined,
+  ): Promise<EmittedEventDto> {
     const body = parseEmitBody(req.body);
     if (body.type === TEST_EVENT_TYPE) {
       throw new AppError('VALIDATION_FAILED', `${TEST_EVENT_TYPE} is reserved for POST /api/webhooks/{id}/test`);
@@ -84,12 +88,11 @@ export class EventsController {
     const event = await this.events.emit(body.type, body.data, { idempotencyKey, id: body.id });
     const out: EmittedEventDto = { id: event.id, type: event.type };
     if (event.deprecated) {
-      res.setHeader('Deprecation', 'true');
+      void res.header('Deprecation', 'true');
       out.deprecated = true;
     }
     if (event.replayed) {
-      res.status(200);
-      res.setHeader(REPLAYED_HEADER, 'true');
+      void res.status(200).header(REPLAYED_HEADER, 'true');
       out.replayed = true;
     }
     return out;
@@ -113,8 +116,8 @@ export class EventsController {
   })
   @ApiResponse({ status: 200, type: EventListDto })
   @ApiResponse({ status: 400, description: 'Bad filter, cursor or paging value', type: ErrorResponseDto })
-  async list(@Req() req: Request): Promise<EventListDto> {
-    const { rest, filters } = splitDataFilters(req.query);
+  async list(@Req() req: FastifyRequest): Promise<EventListDto> {
+    const { rest, filters } = splitDataFilters(req.query as Record<string, unknown>);
     const query = (await createValidationPipe().transform(rest, { type: 'query', metatype: EventListQueryDto, data: undefined })) as EventListQueryDto;
     const catalogue = await this.events.catalogue();
     let types: string[] | undefined;

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpStatus, Logger, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../common/public.decorator';
 import { DatabaseHealthIndicator } from './database.health';
 
@@ -33,11 +33,11 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness and database state (no token needed)' })
   @ApiResponse({ status: 200, type: HealthDto })
   @ApiResponse({ status: 503, description: 'The database is unreachable', type: HealthDto })
-  async health(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {
+  async health(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthDto> {
     const result = await this.run();
     const up = result.status === 'ok';
     this.noteChange(up, result);
-    res.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    void res.status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { status: up ? 'ok' : 'error', database: result.details.database?.status === 'up' ? 'up' : 'down', uptime_s: Math.round(process.uptime()) };
   }
 

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { AppError } from '../common/app-error';
 import { AppConfig } from '../config/app-config';
 import { createMetricsAccess } from './metrics-access';
@@ -15,10 +15,10 @@ export class MetricsAccessGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    const decision = this.decide(req.ip, req.header('authorization'));
+    const decision = this.decide(req.ip, req.headers.authorization);
     if (decision === 'allowed') return true;
     if (decision === 'unauthenticated') {
-      const message = req.header('authorization')
+      const message = req.headers.authorization
         ? 'Invalid metrics token'
         : `Metrics need Authorization: Bearer <METRICS_TOKEN> from ${req.ip ?? 'this address'} (not in METRICS_ALLOWED_NETWORKS)`;
       throw new AppError('UNAUTHENTICATED', message, undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
