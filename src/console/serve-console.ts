@@ -55,14 +55,14 @@ export async function serveConsole(fastify: FastifyInstance, dir = consoleDir())
       res.setHeader('Cache-Control', assets ? 'public, max-age=31536000, immutable' : path.endsWith('.html') ? 'no-cache' : 'public, max-age=3600');
     },
   });
-  fastify.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return done();
     const path = req.url.split('?')[0];
-    if (SERVICE_PATHS.test(path) || ASSETS.test(path) || (topLevel.has(path) && path !== '/index.html') || !acceptsHtml(req.headers.accept)) return;
-    return reply
-      .header('Cache-Control', 'no-cache')
-      .type('text/html; charset=UTF-8')
-      .send(await readFile(index));
+    if (SERVICE_PATHS.test(path) || ASSETS.test(path) || (topLevel.has(path) && path !== '/index.html') || !acceptsHtml(req.headers.accept)) return done();
+    readFile(index).then(
+      (html) => void reply.header('Cache-Control', 'no-cache').type('text/html; charset=UTF-8').send(html),
+      (err: Error) => done(err),
+    );
   });
   return true;
 }
