@@ -42,6 +42,15 @@ export function installJsonBody(fastify: FastifyInstance, limitBytes: number): v
       const given = header ? `"${String(header).slice(0, 100)}"` : 'none';
       return done(new AppError('UNSUPPORTED_MEDIA_TYPE', `The request body must be JSON: send Content-Type: application/json (got ${given})`));
     }
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return done(
+        new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Compressed request bodies are not accepted (Content-Encoding: ${encoding.slice(0, 50)}): send the JSON uncompressed`,
+        ),
+      );
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('HTTP hygiene, health and Swagger (e2e)', () => {
@@ -27,6 +28,17 @@ describe('HTTP hygiene, health and Swagger (e2e)', () => {
   it('answers unknown fields with 400 naming them', async () => {
     const res = await t.http().post('/api/auth/login').send({ username: 'a', password: 'b', is_admin: true }).expect(400);
     expect(res.body.message).toMatch(/is_admin/);
+  });
+
+  it('answers a compressed body with 415 naming the encoding', async () => {
+    const res = await t
+      .http()
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send(gzipSync(JSON.stringify({ username: 'a', password: 'b' })))
+      .expect(415);
+    expect(res.body.message).toMatch(/Content-Encoding: gzip/);
   });
 
   it('answers a body over the limit with 413', async () => {
