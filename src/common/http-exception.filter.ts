@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { AppError, ErrorCode } from './app-error';
+import { pathOf } from './request-path';
 
 export interface ErrorBody {
   status_code: number;
@@ -76,12 +77,6 @@ function isDatabaseDown(err: unknown): boolean {
 
 /** Fastify's message for a body over its limit (FST_ERR_CTP_BODY_TOO_LARGE), which Nest turns into an HttpException. */
 const BODY_TOO_LARGE = 'Request body is too large';
-
-/** A request URL without its query string (it may carry tokens). */
-export function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
 
 /** The one place where errors become HTTP responses. */
 @Catch()

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { LogLevelName } from '../config/env.schema';
-import { pathOf } from './http-exception.filter';
 import { logLevelsFrom } from './logger';
+import { pathOf } from './request-path';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 

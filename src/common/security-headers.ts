@@ -24,7 +24,7 @@ export function helmetHeaders(options: HelmetOptions): Array<[string, string]> {
       headers.push([name, Array.isArray(value) ? value.join(', ') : String(value)]);
     },
     removeHeader() {
-      // X-Powered-By: Express never sets it here (app.set('x-powered-by', false))
+      // X-Powered-By: Fastify never sets it
     },
   };
   const request = new Proxy(

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pathOf } from '../common/request-path';
 
 /** Paths the service itself answers; everything else that asks for HTML is a console page. */
 const SERVICE_PATHS = /^\/(api|docs|metrics)(\/|$|-json|-yaml)/;
@@ -57,7 +58,7 @@ export async function serveConsole(fastify: FastifyInstance, dir = consoleDir())
   });
   fastify.addHook('onRequest', (req, reply, done) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return done();
-    const path = req.url.split('?')[0];
+    const path = pathOf(req.url);
     if (SERVICE_PATHS.test(path) || ASSETS.test(path) || (topLevel.has(path) && path !== '/index.html') || !acceptsHtml(req.headers.accept)) return done();
     readFile(index).then(
       (html) => void reply.header('Cache-Control', 'no-cache').type('text/html; charset=UTF-8').send(html),
