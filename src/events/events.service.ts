@@ -11,6 +11,7 @@ import { AppConfig } from '../config/app-config';
 import { createDailyPartitions, dropDailyPartitionsBefore, utcDay } from '../database/daily-partitions';
 import { affectedRows, returnedRows } from '../database/query-result';
 import { arrayLiteral, jsonTexts } from '../database/array-literal';
+import { fanOutClaim } from './fan-out-claim-sql';
 import { EVENT_RECORDED, EventRecordedPayload } from './event-bus';
 import { claimKeys, parseIdempotencyKey, requestHash } from './idempotency';
 import { Catalogue, EventTypesService } from './event-types.service';
@@ -308,31 +309,13 @@ export class EventsService implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Claims events for a fan-out, inside the caller's transaction: marks
-   * those of `events` not fanned out yet and returns them. Events another
-   * fan-out is marking right now (row locked) are left out (SKIP LOCKED): an
-   * event is fanned out once. The mark commits with the caller's attempts,
-   * or not at all. Attempt inserts (key-share locks) do not hold it up.
+   * those of `events` not fanned out yet and returns them (`fanOutClaim`).
+   * Attempt inserts (key-share locks) do not hold it up.
    */
   async claimForFanOut(manager: EntityManager, events: Array<{ id: string; createdAt: Date }>): Promise<Array<{ id: string; type: string }>> {
     if (events.length === 0) return [];
-    // the events' time span (widened by a millisecond: JavaScript dates drop PostgreSQL's microseconds)
-    // lets PostgreSQL look in their days' partitions only
-    let from = Infinity;
-    let to = -Infinity;
-    for (const e of events) {
-      from = Math.min(from, e.createdAt.getTime());
-      to = Math.max(to, e.createdAt.getTime());
-    }
-    const res = await manager.query<unknown>(
-      `UPDATE webhook_events SET fanned_out_at = now()
-       WHERE created_at BETWEEN $2 AND $3 AND (id, created_at) IN (
-         SELECT id, created_at FROM webhook_events
-         WHERE id = ANY($1::uuid[]) AND created_at BETWEEN $2 AND $3 AND fanned_out_at IS NULL
-         FOR NO KEY UPDATE SKIP LOCKED)
-       RETURNING id, type`,
-      [arrayLiteral(events.map((e) => e.id)), new Date(from - 1), new Date(to + 1)],
-    );
-    return returnedRows<{ id: string; type: string }>(res);
+    const claim = fanOutClaim(events);
+    return returnedRows<{ id: string; type: string }>(await manager.query<unknown>(claim.sql, claim.params));
   }
 
   /** When the oldest event not fanned out yet was recorded (null: none); FIFO webhooks send nothing recorded after it. */

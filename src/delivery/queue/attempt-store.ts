@@ -12,6 +12,7 @@ import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
 import { webhookVersionSql } from '../../webhooks/webhook-snapshots';
 import { eventBodyLateralSql } from '../../events/event-body-sql';
+import type { FanOutClaim } from '../../events/fan-out-claim-sql';
 import type { EventBody } from '../../events/events.types';
 import type { Prefetched } from './attempt-preparer';
 
@@ -72,38 +73,27 @@ export class AttemptStore {
    */
   async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
-    const inserted = rows.map((r): InsertedAttempt => ({
-      id: uuidv7(),
-      webhookId: r.webhookId,
-      eventId: r.eventId,
-      eventCreatedAt: r.eventCreatedAt,
-      eventType: r.eventType,
-      attempt: r.attempt,
-      trigger: r.trigger,
-      claimed: r.claimed,
-    }));
-    await manager.query(
-      `INSERT INTO delivery_queue (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
-       SELECT id, w, e, ec, t, a, tr, COALESCE(s, now()),
-              CASE WHEN c THEN now() + make_interval(secs => $10::double precision / 1000) END,
-              CASE WHEN c THEN now() END, p
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::timestamptz[], $11::bool[])
-         AS x(id, w, e, ec, t, a, tr, c, s, p)`,
-      [
-        arrayLiteral(inserted.map((r) => r.id)),
-        arrayLiteral(rows.map((r) => r.webhookId)),
-        arrayLiteral(rows.map((r) => r.eventId)),
-        arrayLiteral(rows.map((r) => r.eventCreatedAt)),
-        arrayLiteral(rows.map((r) => r.eventType)),
-        arrayLiteral(rows.map((r) => r.attempt)),
-        arrayLiteral(rows.map((r) => r.trigger)),
-        arrayLiteral(rows.map((r) => r.claimed)),
-        arrayLiteral(rows.map((r) => r.scheduledAt ?? null)),
-        leaseMs,
-        arrayLiteral(rows.map((r) => r.paced ?? false)),
-      ],
-    );
+    const { inserted, sql, params } = insertion(rows, leaseMs, 'TRUE');
+    await manager.query(sql, params);
     return inserted;
+  }
+
+  /**
+   * A fan-out's write, one statement (one round trip, no transaction of its
+   * own): the events' claim (`fanOutClaim`, from the events module), and the
+   * attempts of the events it claimed. Events another fan-out holds (or
+   * already did) are left out, with their attempts. Returns the attempts
+   * inserted.
+   */
+  async insertForClaimedEvents(rows: NewAttempt[], leaseMs: number, claim: (firstParam: number) => FanOutClaim): Promise<InsertedAttempt[]> {
+    if (rows.length === 0) return [];
+    const { inserted, sql, params } = insertion(rows, leaseMs, 'x.e IN (SELECT id FROM claimed)');
+    const events = claim(params.length + 1);
+    const claimed = returnedRows<{ id: string }>(
+      await this.db.query<unknown>(`WITH claimed AS (${events.sql}), queued AS (${sql}) SELECT id FROM claimed`, [...params, ...events.params]),
+    );
+    const ids = new Set(claimed.map((e) => e.id));
+    return inserted.filter((a) => ids.has(a.eventId));
   }
 
   /**
@@ -371,4 +361,43 @@ export class AttemptStore {
       return returnedRows(res).length;
     });
   }
+}
+
+/**
+ * The INSERT of `rows` into the queue (those for which `where` holds, over
+ * `x`, the unnested rows), its eleven parameters, and the attempts as they
+ * will be (ids made here).
+ */
+function insertion(rows: NewAttempt[], leaseMs: number, where: string): { inserted: InsertedAttempt[]; sql: string; params: unknown[] } {
+  const inserted = rows.map((r): InsertedAttempt => ({
+    id: uuidv7(),
+    webhookId: r.webhookId,
+    eventId: r.eventId,
+    eventCreatedAt: r.eventCreatedAt,
+    eventType: r.eventType,
+    attempt: r.attempt,
+    trigger: r.trigger,
+    claimed: r.claimed,
+  }));
+  const sql = `INSERT INTO delivery_queue (id, webhook_id, event_id, event_created_at, event_type, attempt, trigger, scheduled_at, locked_until, started_at, paced)
+       SELECT id, w, e, ec, t, a, tr, COALESCE(s, now()),
+              CASE WHEN c THEN now() + make_interval(secs => $10::double precision / 1000) END,
+              CASE WHEN c THEN now() END, p
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::timestamptz[], $11::bool[])
+         AS x(id, w, e, ec, t, a, tr, c, s, p)
+       WHERE ${where}`;
+  const params = [
+    arrayLiteral(inserted.map((r) => r.id)),
+    arrayLiteral(rows.map((r) => r.webhookId)),
+    arrayLiteral(rows.map((r) => r.eventId)),
+    arrayLiteral(rows.map((r) => r.eventCreatedAt)),
+    arrayLiteral(rows.map((r) => r.eventType)),
+    arrayLiteral(rows.map((r) => r.attempt)),
+    arrayLiteral(rows.map((r) => r.trigger)),
+    arrayLiteral(rows.map((r) => r.claimed)),
+    arrayLiteral(rows.map((r) => r.scheduledAt ?? null)),
+    leaseMs,
+    arrayLiteral(rows.map((r) => r.paced ?? false)),
+  ];
+  return { inserted, sql, params };
 }

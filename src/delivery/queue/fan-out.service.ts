@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../events/event-bus';
 import { EventsService } from '../../events/events.service';
 import type { EventBody } from '../../events/events.types';
+import { fanOutClaim } from '../../events/fan-out-claim-sql';
 import type { Webhook } from '../../webhooks/webhook.entity';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
@@ -101,16 +102,10 @@ export class FanOutService {
         await this.events.claimForFanOut(this.db.manager, this.eventKeys(bodies));
         created = [];
       } else {
-        // one transaction: the events are marked fanned out together with their attempts, or not at all;
+        // one statement: the events are marked fanned out together with their attempts, or not at all;
         // events another fan-out holds (or already did) are left out, with their attempts
-        created = await this.db.transaction(async (m) => {
-          const claimed = new Set((await this.events.claimForFanOut(m, this.eventKeys(bodies))).map((e) => e.id));
-          return this.store.insert(
-            m,
-            rows.filter((r) => claimed.has(r.eventId)),
-            this.dispatcher.lease,
-          );
-        });
+        const events = this.eventKeys(bodies);
+        created = await this.store.insertForClaimedEvents(rows, this.dispatcher.lease, (firstParam) => fanOutClaim(events, firstParam));
       }
     } catch (err) {
       for (const a of admitted) this.dispatcher.unadmit(a.webhookId, a.admission);
