@@ -23,9 +23,9 @@ function element(v: string | number | boolean | Date | null | undefined): string
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
   if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = v instanceof Date ? v.toISOString() : v;
-  if (BARE.test(s) && s.toUpperCase() !== 'NULL') return s;
-  return '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+  if (v instanceof Date) return v.toISOString();
+  if (BARE.test(v) && (v.length !== 4 || v.toUpperCase() !== 'NULL')) return v;
+  return '"' + v.replace(/[\\"]/g, '\\$&') + '"';
 }
 
 /** SQL for parameter `n`, a JSON array of strings or nulls, as a text[] in the array's order (texts of any content, escaped by JSON.stringify). */

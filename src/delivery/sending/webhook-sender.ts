@@ -24,16 +24,20 @@ const SHUTDOWN = new DeliveryAbort();
  * Reads at most `limit` bytes of a response body within `deadlineMs`, then
  * stops reading (and drops the connection). A body that declares a length
  * within the limit is read whole in one go (no stream iterator, the common
- * case); if it is cut short (deadline, reset), no body is recorded. A longer
- * or undeclared body is read chunk by chunk and keeps what arrived.
+ * case); if it is cut short (deadline, reset), no body is recorded. One that
+ * has arrived whole already needs no deadline. A longer or undeclared body
+ * is read chunk by chunk and keeps what arrived.
  */
 async function readCapped(body: Dispatcher.ResponseData['body'], contentLength: unknown, limit: number, deadlineMs: number): Promise<string> {
-  const timer = setTimeout(() => body.destroy(), Math.max(1, deadlineMs));
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
+  // the usual small answer has arrived whole with its headers: nothing to wait for, so no deadline timer
+  const arrived = declared < limit && body.readableLength >= declared;
+  const timer = arrived ? undefined : setTimeout(() => body.destroy(), Math.max(1, deadlineMs));
   let text: string;
   try {
-    text = typeof contentLength === 'string' && Number(contentLength) < limit ? await readWhole(body) : await readChunks(body, limit);
+    text = declared < limit ? await readWhole(body) : await readChunks(body, limit);
   } finally {
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
   }
   // text columns cannot hold NUL
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
