@@ -101,7 +101,7 @@ export class AttemptStore {
    * no more than its room on this instance: `perWebhook`'s number for the
    * webhooks listed, `otherWebhooks` for the rest (so a big backlog stays
    * queued instead of being claimed and handed back, and a webhook with no
-   * room is left out). The window looks at the oldest `limit * 4` due rows
+   * room is left out). The window looks at the oldest `limit * 2` due rows
    * of those webhooks; rows another instance claimed meanwhile are skipped
    * (SKIP LOCKED, and claimability is checked again after the lock). Only
    * the lease columns change, so the update can stay on its page (HOT).
@@ -131,7 +131,7 @@ export class AttemptStore {
                SELECT id, webhook_id, scheduled_at FROM delivery_queue
                WHERE scheduled_at <= now() AND ${CLAIMABLE} AND NOT paced AND NOT (webhook_id = ANY(${sqlUuidArray(full)}))
                ORDER BY scheduled_at
-               LIMIT ${sqlInteger(limit * 4)}
+               LIMIT ${sqlInteger(limit * 2)}
              ) AS due
            ) AS ranked
            LEFT JOIN unnest(${sqlUuidArray(partial.map(([id]) => id))}, ${sqlIntArray(partial.map(([, n]) => n))}) AS b(webhook_id, room)
