@@ -131,7 +131,10 @@ describe('rate limits and FIFO ordering across two instances', () => {
 
     await limited.waitFor(n, 30_000);
     const times = limited.requests.map((r) => r.receivedAt);
-    expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(110);
+    // as the endpoint saw them; these arrival times are taken by this test process, and a stall of it on a
+    // busy machine stamps the requests that waited meanwhile together (seen: 116 in 5 s on CI), so the
+    // limit itself is checked below on the senders' own start times
+    expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(120);
     // and the limit is used: 240 at 20/s is 12 s less the burst; allow generous slack for a loaded machine
     const span = Math.max(...times) - Math.min(...times);
     expect(span).toBeGreaterThan(10_500);
@@ -147,6 +150,19 @@ describe('rate limits and FIFO ordering across two instances', () => {
     // the last results may still be on their way to the log
     await eventually(async () => (await outcome()).every((r) => r.status === 'succeeded'), 10_000);
     expect(await outcome()).toEqual([{ attempt: 1, status: 'succeeded', n: String(n) }]);
+    // the limit as both instances kept it: when each request started (the attempt's started_at, the sender's clock)
+    const started = await queryDb<{ ms: number }>(
+      db.url,
+      `SELECT (extract(epoch FROM started_at) * 1000)::float8 AS ms FROM webhook_attempts WHERE webhook_id = $1`,
+      [limitedId],
+    );
+    expect(started).toHaveLength(n);
+    expect(
+      maxInWindow(
+        started.map((r) => r.ms),
+        5000,
+      ),
+    ).toBeLessThanOrEqual(110);
     const sentBy = children.map(
       (c) =>
         c
