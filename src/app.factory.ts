@@ -5,7 +5,7 @@ import { AppModule } from './app.module';
 import { installJsonBody } from './common/json-body';
 import { createLogger } from './common/logger';
 import { installRequestLog, requestId } from './common/request-log';
-import { installSecurityHeaders } from './common/security-headers';
+import { API_SECURITY_HEADERS, installSecurityHeaders } from './common/security-headers';
 import { createValidationPipe } from './common/validation';
 import { serveConsole } from './console/serve-console';
 import { Env } from './config/env.schema';
@@ -33,7 +33,7 @@ export async function createApp(env: Env, databaseUrl: string): Promise<INestApp
   });
   const fastify = app.getHttpAdapter().getInstance();
   // helmet's headers, worked out once (they do not depend on the request), and the request id on every response
-  installSecurityHeaders(fastify, { contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } });
+  installSecurityHeaders(fastify, API_SECURITY_HEADERS);
   installRequestLog(fastify, env.LOG_LEVEL);
   // JSON bodies only; malformed, oversized or too deeply nested ones get a 4xx that names the problem
   installJsonBody(fastify, env.BODY_LIMIT_BYTES);

@@ -3,6 +3,11 @@ import helmet from 'helmet';
 
 type HelmetOptions = Parameters<typeof helmet>[0];
 
+/** The helmet options of the API and the console: helmet's defaults, with `data:` images allowed and no upgrade-insecure-requests. */
+export const API_SECURITY_HEADERS: HelmetOptions = {
+  contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } },
+};
+
 /**
  * The headers helmet sets, as pairs, worked out once: with static options
  * (no nonce or other function of the request) helmet's twelve middlewares set

@@ -2,7 +2,7 @@ import { arrayLiteral } from '../database/array-literal';
 
 /** The claim of events for a fan-out, as SQL with its parameters (numbered from `firstParam`). */
 export interface FanOutClaim {
-  /** An UPDATE … RETURNING id, type: usable alone or as a CTE of another module's statement. */
+  /** An UPDATE … RETURNING id, type: run alone (EventsService.claimForFanOut) or as a CTE of the fan-out's insert (AttemptStore). */
   sql: string;
   params: unknown[];
 }

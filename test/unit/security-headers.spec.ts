@@ -1,9 +1,7 @@
 import helmet from 'helmet';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { helmetHeaders } from '../../src/common/security-headers';
-
-const OPTIONS = { contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], upgradeInsecureRequests: null } } };
+import { API_SECURITY_HEADERS as OPTIONS, helmetHeaders } from '../../src/common/security-headers';
 
 /** The headers a real response carries after `middleware` ran on it. */
 function headersAfter(middleware: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): Record<string, unknown> {

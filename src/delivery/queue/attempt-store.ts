@@ -12,7 +12,7 @@ import { uuidv7 } from '../../common/uuid-v7';
 import type { ExhaustedAttempt } from '../../webhooks/webhooks.service';
 import { webhookVersionSql } from '../../webhooks/webhook-snapshots';
 import { eventBodyLateralSql } from '../../events/event-body-sql';
-import type { FanOutClaim } from '../../events/fan-out-claim-sql';
+import { fanOutClaim } from '../../events/fan-out-claim-sql';
 import type { EventBody } from '../../events/events.types';
 import type { Prefetched } from './attempt-preparer';
 
@@ -73,7 +73,7 @@ export class AttemptStore {
    */
   async insert(manager: EntityManager, rows: NewAttempt[], leaseMs: number): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
-    const { inserted, sql, params } = insertion(rows, leaseMs, 'TRUE');
+    const { inserted, sql, params } = insertion(rows, leaseMs);
     await manager.query(sql, params);
     return inserted;
   }
@@ -85,12 +85,12 @@ export class AttemptStore {
    * already did) are left out, with their attempts. Returns the attempts
    * inserted.
    */
-  async insertForClaimedEvents(rows: NewAttempt[], leaseMs: number, claim: (firstParam: number) => FanOutClaim): Promise<InsertedAttempt[]> {
+  async insertForClaimedEvents(rows: NewAttempt[], leaseMs: number, events: Array<{ id: string; createdAt: Date }>): Promise<InsertedAttempt[]> {
     if (rows.length === 0) return [];
     const { inserted, sql, params } = insertion(rows, leaseMs, 'x.e IN (SELECT id FROM claimed)');
-    const events = claim(params.length + 1);
+    const claim = fanOutClaim(events, params.length + 1);
     const claimed = returnedRows<{ id: string }>(
-      await this.db.query<unknown>(`WITH claimed AS (${events.sql}), queued AS (${sql}) SELECT id FROM claimed`, [...params, ...events.params]),
+      await this.db.query<unknown>(`WITH claimed AS (${claim.sql}), queued AS (${sql}) SELECT id FROM claimed`, [...params, ...claim.params]),
     );
     const ids = new Set(claimed.map((e) => e.id));
     return inserted.filter((a) => ids.has(a.eventId));
@@ -364,11 +364,11 @@ export class AttemptStore {
 }
 
 /**
- * The INSERT of `rows` into the queue (those for which `where` holds, over
- * `x`, the unnested rows), its eleven parameters, and the attempts as they
- * will be (ids made here).
+ * The INSERT of `rows` into the queue (with `where`, over `x`, the unnested
+ * rows: only those for which it holds), its eleven parameters, and the
+ * attempts as they will be (ids made here).
  */
-function insertion(rows: NewAttempt[], leaseMs: number, where: string): { inserted: InsertedAttempt[]; sql: string; params: unknown[] } {
+function insertion(rows: NewAttempt[], leaseMs: number, where?: string): { inserted: InsertedAttempt[]; sql: string; params: unknown[] } {
   const inserted = rows.map((r): InsertedAttempt => ({
     id: uuidv7(),
     webhookId: r.webhookId,
@@ -384,8 +384,12 @@ function insertion(rows: NewAttempt[], leaseMs: number, where: string): { insert
               CASE WHEN c THEN now() + make_interval(secs => $10::double precision / 1000) END,
               CASE WHEN c THEN now() END, p
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::timestamptz[], $11::bool[])
-         AS x(id, w, e, ec, t, a, tr, c, s, p)
-       WHERE ${where}`;
+         AS x(id, w, e, ec, t, a, tr, c, s, p)${
+           where
+             ? `
+       WHERE ${where}`
+             : ''
+         }`;
   const params = [
     arrayLiteral(inserted.map((r) => r.id)),
     arrayLiteral(rows.map((r) => r.webhookId)),

@@ -5,7 +5,6 @@ import { DataSource } from 'typeorm';
 import { EVENT_RECORDED, EventRecordedPayload } from '../../events/event-bus';
 import { EventsService } from '../../events/events.service';
 import type { EventBody } from '../../events/events.types';
-import { fanOutClaim } from '../../events/fan-out-claim-sql';
 import type { Webhook } from '../../webhooks/webhook.entity';
 import { WebhooksService } from '../../webhooks/webhooks.service';
 import { AttemptStore, InsertedAttempt, NewAttempt } from './attempt-store';
@@ -104,8 +103,7 @@ export class FanOutService {
       } else {
         // one statement: the events are marked fanned out together with their attempts, or not at all;
         // events another fan-out holds (or already did) are left out, with their attempts
-        const events = this.eventKeys(bodies);
-        created = await this.store.insertForClaimedEvents(rows, this.dispatcher.lease, (firstParam) => fanOutClaim(events, firstParam));
+        created = await this.store.insertForClaimedEvents(rows, this.dispatcher.lease, this.eventKeys(bodies));
       }
     } catch (err) {
       for (const a of admitted) this.dispatcher.unadmit(a.webhookId, a.admission);
